@@ -1,0 +1,46 @@
+"""aiobs-otel: the aiobs programming model, on OpenTelemetry.
+
+Usage::
+
+    from aiobs_otel import observer, observe
+
+    @observe
+    def research(query: str) -> str: ...
+
+    observer.observe(session_name="pipeline", labels={"environment": "dev"})
+    research("What is an API?")
+    observer.end()
+    observer.flush()  # writes ./<session-id>.json
+"""
+
+from ._version import __version__
+from .decorators import observe
+from .exporters.models import (
+    Callsite,
+    Event,
+    FunctionEvent,
+    ObservabilityExport,
+    ObservedEvent,
+    ObservedFunctionEvent,
+    Session,
+    SessionMeta,
+)
+from .observer import Observer
+
+observer = Observer()
+"""The process-wide observer: ``observer.observe()``, ``end()``, ``flush()``."""
+
+__all__ = [
+    "Callsite",
+    "Event",
+    "FunctionEvent",
+    "ObservabilityExport",
+    "ObservedEvent",
+    "ObservedFunctionEvent",
+    "Observer",
+    "Session",
+    "SessionMeta",
+    "__version__",
+    "observe",
+    "observer",
+]

@@ -1,0 +1,183 @@
+"""The OpenTelemetry pipeline behind the observer.
+
+When no SDK ``TracerProvider`` is set, ``observe()`` builds one and makes it
+global. When one exists (``opentelemetry-instrument``, or the application's
+own setup) we attach to it and never replace it. Either way we add, once per
+provider, the processor that stamps session ids and labels on spans, and the
+one that feeds the ObservabilityExport buffer.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import weakref
+from collections.abc import Callable, Mapping
+
+from opentelemetry import metrics, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+from . import attributes as A
+from ._sessions import SpanStamp
+from .exporters.json_exporter import DirectExportProcessor, ObservabilityExportSpanExporter
+
+logger = logging.getLogger("aiobs_otel")
+
+StampSource = Callable[[], "SpanStamp | None"]
+
+
+class SessionSpanProcessor(SpanProcessor):
+    """Writes ``session.id`` on every span started in a session, and the session
+    labels (``aiobs.label.*``) on local root spans: a Resource cannot change once
+    its provider exists, but labels can, so each trace carries the labels that
+    were current when it began."""
+
+    def __init__(self, current_stamp: StampSource) -> None:
+        self._current_stamp = current_stamp
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        stamp = self._current_stamp()
+        if stamp is None:
+            return
+        parent = span.parent
+        if parent is not None and parent.is_valid and not parent.is_remote:
+            span.set_attributes(stamp.on_every_span)
+        else:
+            span.set_attributes(stamp.on_local_roots)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+# Providers we already attached to: repeated observe()/reset() adds nothing twice.
+_attached: weakref.WeakKeyDictionary[TracerProvider, ObservabilityExportSpanExporter] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def default_service_name() -> str:
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    stem = os.path.splitext(script)[0]
+    return stem if stem and stem not in ("-c", "-m") else "aiobs-otel-app"
+
+
+def label_attributes(labels: Mapping[str, str]) -> dict[str, str]:
+    return {A.AIOBS_LABEL_PREFIX + key: value for key, value in labels.items()}
+
+
+def build_resource(labels: Mapping[str, str]) -> Resource:
+    """``service.name`` (the standard variables win over our default) and the labels."""
+    attributes: dict[str, str] = label_attributes(labels)
+    if not os.environ.get("OTEL_SERVICE_NAME") and "service.name=" not in os.environ.get(
+        "OTEL_RESOURCE_ATTRIBUTES", ""
+    ):
+        attributes["service.name"] = default_service_name()
+    return Resource.create(attributes)
+
+
+def _otlp_configured(signal: str) -> bool:
+    return bool(
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    )
+
+
+def _protocol(signal: str) -> str:
+    return (
+        os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+
+
+def _otlp_span_exporter() -> object:
+    if _protocol("TRACES") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HTTPSpanExporter,
+    )
+
+    return HTTPSpanExporter()
+
+
+def _install_meter_provider(resource: Resource) -> None:
+    """GenAI metrics go over OTLP too, when it is configured and nobody set a
+    MeterProvider before us."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
+
+    if isinstance(metrics.get_meter_provider(), MeterProvider):
+        return
+    if _protocol("METRICS") == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.metric_exporter import OTLPMetricExporter
+    else:
+        from opentelemetry.exporter.otlp.proto.http.metric_exporter import (  # type: ignore[assignment]
+            OTLPMetricExporter,
+        )
+    reader = PeriodicExportingMetricReader(OTLPMetricExporter())
+    metrics.set_meter_provider(MeterProvider(resource=resource, metric_readers=[reader]))
+
+
+def build_tracer_provider(labels: Mapping[str, str]) -> TracerProvider:
+    resource = build_resource(labels)
+    provider = TracerProvider(resource=resource)
+    if _otlp_configured("TRACES"):
+        provider.add_span_processor(BatchSpanProcessor(_otlp_span_exporter()))  # type: ignore[arg-type]
+    if _otlp_configured("METRICS"):
+        _install_meter_provider(resource)
+    return provider
+
+
+def ensure_tracer_provider(labels: Mapping[str, str]) -> TracerProvider | None:
+    """The global SDK provider, built and installed if there is none yet."""
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    trace.set_tracer_provider(build_tracer_provider(labels))
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        return current
+    logger.warning(
+        "aiobs-otel: the global tracer provider is %s, not the OpenTelemetry SDK's; "
+        "spans cannot be recorded for the JSON export",
+        type(current).__name__,
+    )
+    return None
+
+
+def attach(
+    provider: TracerProvider,
+    current_stamp: StampSource,
+    exporter: ObservabilityExportSpanExporter | None = None,
+) -> ObservabilityExportSpanExporter:
+    """Add our two processors to ``provider`` once; return its JSON exporter.
+
+    ``exporter`` is one the caller already feeds through a processor of its own
+    (zero-code mode puts it behind a BatchSpanProcessor); otherwise a new one is
+    fed directly.
+    """
+    existing = _attached.get(provider)
+    if existing is not None:
+        return existing
+    provider.add_span_processor(SessionSpanProcessor(current_stamp))
+    if exporter is None:
+        exporter = ObservabilityExportSpanExporter()
+        provider.add_span_processor(DirectExportProcessor(exporter))
+    _attached[provider] = exporter
+    return exporter
+
+
+def attached_exporter(provider: TracerProvider) -> ObservabilityExportSpanExporter | None:
+    return _attached.get(provider)

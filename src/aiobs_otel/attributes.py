@@ -1,0 +1,92 @@
+"""Attribute names written on spans and metrics, in one place.
+
+The GenAI names follow the current ("development") OpenTelemetry GenAI semantic
+conventions. We keep our own string constants rather than importing them from
+``opentelemetry-semantic-conventions``, which marks several of them deprecated
+and renames them between releases.
+
+``aiobs.*`` names carry what the GenAI conventions have no name for: the
+``@observe`` function data, session labels and the Veo operation lifecycle.
+"""
+
+from __future__ import annotations
+
+# --- GenAI: identity of the call -------------------------------------------
+GEN_AI_OPERATION_NAME = "gen_ai.operation.name"
+GEN_AI_PROVIDER_NAME = "gen_ai.provider.name"
+
+# --- GenAI: request ----------------------------------------------------------
+GEN_AI_REQUEST_MODEL = "gen_ai.request.model"
+GEN_AI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+GEN_AI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+GEN_AI_REQUEST_TOP_P = "gen_ai.request.top_p"
+GEN_AI_REQUEST_TOP_K = "gen_ai.request.top_k"
+GEN_AI_REQUEST_FREQUENCY_PENALTY = "gen_ai.request.frequency_penalty"
+GEN_AI_REQUEST_PRESENCE_PENALTY = "gen_ai.request.presence_penalty"
+GEN_AI_REQUEST_STOP_SEQUENCES = "gen_ai.request.stop_sequences"
+GEN_AI_REQUEST_SEED = "gen_ai.request.seed"
+GEN_AI_REQUEST_STREAM = "gen_ai.request.stream"
+GEN_AI_REQUEST_CHOICE_COUNT = "gen_ai.request.choice.count"
+GEN_AI_REQUEST_ENCODING_FORMATS = "gen_ai.request.encoding_formats"
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT = "gen_ai.embeddings.dimension.count"
+GEN_AI_OUTPUT_TYPE = "gen_ai.output.type"
+
+# --- GenAI: response ---------------------------------------------------------
+GEN_AI_RESPONSE_ID = "gen_ai.response.id"
+GEN_AI_RESPONSE_MODEL = "gen_ai.response.model"
+GEN_AI_RESPONSE_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK = "gen_ai.response.time_to_first_chunk"
+
+# --- GenAI: usage ------------------------------------------------------------
+GEN_AI_USAGE_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GEN_AI_USAGE_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS = "gen_ai.usage.cache_read.input_tokens"
+GEN_AI_USAGE_REASONING_OUTPUT_TOKENS = "gen_ai.usage.reasoning.output_tokens"
+
+# --- GenAI: content (JSON strings, only when content capture is on) ----------
+GEN_AI_SYSTEM_INSTRUCTIONS = "gen_ai.system_instructions"
+GEN_AI_INPUT_MESSAGES = "gen_ai.input.messages"
+GEN_AI_OUTPUT_MESSAGES = "gen_ai.output.messages"
+GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
+
+# --- GenAI: metrics ----------------------------------------------------------
+GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
+METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"
+METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
+
+# --- General conventions -----------------------------------------------------
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+ERROR_TYPE = "error.type"
+CODE_FILE_PATH = "code.file.path"
+CODE_LINE_NUMBER = "code.line.number"
+CODE_FUNCTION_NAME = "code.function.name"
+SESSION_ID = "session.id"
+
+# --- aiobs: @observe functions -----------------------------------------------
+AIOBS_FUNCTION_NAME = "aiobs.function.name"
+AIOBS_FUNCTION_MODULE = "aiobs.function.module"
+AIOBS_FUNCTION_QUALNAME = "aiobs.function.qualname"
+AIOBS_FUNCTION_ARGS = "aiobs.function.args"
+AIOBS_FUNCTION_KWARGS = "aiobs.function.kwargs"
+AIOBS_FUNCTION_RESULT = "aiobs.function.result"
+AIOBS_ENH_PROMPT = "aiobs.enh_prompt"
+AIOBS_ENH_PROMPT_ID = "aiobs.enh_prompt_id"
+AIOBS_AUTO_ENHANCE_AFTER = "aiobs.auto_enhance_after"
+
+# --- aiobs: session labels ---------------------------------------------------
+# A label ``team=ml`` becomes the attribute ``aiobs.label.team="ml"`` on the
+# Resource (labels known when the provider is built) and on every local root
+# span (the labels current when that trace started).
+AIOBS_LABEL_PREFIX = "aiobs.label."
+
+# --- aiobs: provider payloads the GenAI conventions do not name --------------
+# JSON strings holding request/response details for the ObservabilityExport
+# event that have no semantic-convention attribute (e.g. the Veo config).
+AIOBS_REQUEST_EXTRA = "aiobs.request.extra"
+AIOBS_RESPONSE_EXTRA = "aiobs.response.extra"
+
+# Instrumentation scope names: only spans from these scopes become events in
+# the ObservabilityExport (spans of other instrumentations are bridged over).
+SCOPE_PREFIX = "aiobs_otel"
+SCOPE_FUNCTIONS = "aiobs_otel.observe"

@@ -1,0 +1,89 @@
+"""The ObservabilityExport document (version 1), as pydantic v2 models.
+
+Field for field the schema of the aiobs SDK, so files written here load with
+its models and with the tools that read them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class SessionMeta(BaseModel):
+    pid: int
+    cwd: str
+
+
+class Session(BaseModel):
+    id: str
+    name: str
+    started_at: float
+    ended_at: float | None = None
+    meta: SessionMeta
+    labels: dict[str, str] | None = None
+
+
+class Callsite(BaseModel):
+    file: str | None = None
+    line: int | None = None
+    function: str | None = None
+
+
+class Event(BaseModel):
+    """A provider call (chat completion, embeddings, generate_content, generate_videos)."""
+
+    provider: str
+    api: str
+    request: Any
+    response: Any | None = None
+    error: str | None = None
+    started_at: float
+    ended_at: float
+    duration_ms: float
+    callsite: Callsite | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    trace_id: str | None = None
+
+
+class FunctionEvent(BaseModel):
+    """A call of an ``@observe``-decorated function."""
+
+    provider: str = "function"
+    api: str
+    name: str
+    module: str | None = None
+    args: list[Any] | None = None
+    kwargs: dict[str, Any] | None = None
+    result: Any | None = None
+    error: str | None = None
+    started_at: float
+    ended_at: float
+    duration_ms: float
+    callsite: Callsite | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    trace_id: str | None = None
+    enh_prompt: bool = False
+    enh_prompt_id: str | None = None
+    auto_enhance_after: int | None = None
+
+
+class ObservedEvent(Event):
+    session_id: str
+
+
+class ObservedFunctionEvent(FunctionEvent):
+    session_id: str
+
+
+class ObservabilityExport(BaseModel):
+    sessions: list[Session]
+    events: list[ObservedEvent]
+    function_events: list[ObservedFunctionEvent] = Field(default_factory=list)
+    trace_tree: list[Any] | None = None
+    enh_prompt_traces: list[str] | None = None
+    generated_at: float
+    version: int = 1
