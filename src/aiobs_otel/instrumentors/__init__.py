@@ -1,0 +1,1 @@
+"""One ``BaseInstrumentor`` per provider API; shared wrapper code in ``_lifecycle``."""
