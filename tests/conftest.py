@@ -4,14 +4,18 @@ clean observer for every test."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
+from typing import Any
 
 os.environ["AIOBS_OTEL_STRICT"] = "1"  # telemetry bugs raise in tests instead of being logged
 for _name in [n for n in os.environ if n.startswith(("AIOBS_", "OTEL_", "LLM_OBS_OUT"))]:
-    if _name != "AIOBS_OTEL_STRICT":
+    # AIOBS_REF_PYTHON: the interpreter with aiobs 0.2.0 (tests/test_aiobs_compat.py)
+    if _name not in ("AIOBS_OTEL_STRICT", "AIOBS_REF_PYTHON"):
         del os.environ[_name]
 
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 from opentelemetry import trace  # noqa: E402
@@ -21,6 +25,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E4
     InMemorySpanExporter,
 )
 
+from aiobs_otel import Observer  # noqa: E402
 from aiobs_otel import observer as global_observer  # noqa: E402
 
 _memory = InMemorySpanExporter()
@@ -44,9 +49,23 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture
-def observer(tmp_path: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def observer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Observer]:
     """The global observer, reset before and after, working in a temp dir."""
-    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+    monkeypatch.chdir(tmp_path)
     global_observer.reset()
     yield global_observer
     global_observer.reset()
+
+
+@pytest.fixture
+def flush_json(observer: Observer, tmp_path: Path) -> Callable[..., dict[str, Any]]:
+    """Flush the observer to a file in the temp dir and return the parsed document."""
+    counter = iter(range(1_000_000))
+
+    def flush(**kwargs: Any) -> dict[str, Any]:
+        path = tmp_path / f"export-{next(counter)}.json"
+        written = observer.flush(path=str(path), **kwargs)
+        assert written == str(path)
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+
+    return flush

@@ -15,6 +15,7 @@ Usage::
 
 from ._version import __version__
 from .decorators import observe
+from .exporters.base import BaseExporter, ExportError, ExportResult
 from .exporters.models import (
     Callsite,
     Event,
@@ -31,8 +32,11 @@ observer = Observer()
 """The process-wide observer: ``observer.observe()``, ``end()``, ``flush()``."""
 
 __all__ = [
+    "BaseExporter",
     "Callsite",
     "Event",
+    "ExportError",
+    "ExportResult",
     "FunctionEvent",
     "ObservabilityExport",
     "ObservedEvent",

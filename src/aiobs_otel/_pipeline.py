@@ -63,6 +63,7 @@ class SessionSpanProcessor(SpanProcessor):
 _attached: weakref.WeakKeyDictionary[TracerProvider, ObservabilityExportSpanExporter] = (
     weakref.WeakKeyDictionary()
 )
+_stamp_sources: weakref.WeakKeyDictionary[TracerProvider, StampSource] = weakref.WeakKeyDictionary()
 
 
 def default_service_name() -> str:
@@ -170,8 +171,17 @@ def attach(
     """
     existing = _attached.get(provider)
     if existing is not None:
+        if _stamp_sources.get(provider) != current_stamp:
+            # One session processor per provider: a second Observer would share
+            # the first one's buffer while its own sessions stamp nothing.
+            logger.warning(
+                "aiobs-otel: another Observer is already attached to this TracerProvider; "
+                "use the global aiobs_otel.observer, or give each Observer its own "
+                "provider (Observer(tracer_provider=...))"
+            )
         return existing
     provider.add_span_processor(SessionSpanProcessor(current_stamp))
+    _stamp_sources[provider] = current_stamp
     if exporter is None:
         exporter = ObservabilityExportSpanExporter()
         provider.add_span_processor(DirectExportProcessor(exporter))

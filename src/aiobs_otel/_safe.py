@@ -8,6 +8,7 @@ is logged (and re-raised only under our own tests, so they cannot hide it).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -20,6 +21,8 @@ logger = logging.getLogger("aiobs_otel")
 MAX_STRING = 4096
 MAX_ITEMS = 100
 MAX_DEPTH = 6
+MAX_TOTAL = 262_144  # characters, roughly, in one converted value
+_MAX_INT_BITS = 1024
 
 _T = TypeVar("_T")
 
@@ -56,31 +59,58 @@ def truncate_text(text: str, limit: int = MAX_STRING) -> str:
     return f"{text[:limit]}...[truncated {len(text) - limit} chars]"
 
 
-def to_jsonable(value: Any, *, max_string: int = MAX_STRING, max_items: int = MAX_ITEMS) -> Any:
+def to_jsonable(
+    value: Any,
+    *,
+    max_string: int = MAX_STRING,
+    max_items: int = MAX_ITEMS,
+    max_total: int = MAX_TOTAL,
+) -> Any:
     """A JSON-safe copy of ``value``: long strings and collections truncated,
-    bytes summarised, cycles broken, unknown objects turned into their repr."""
-    return _Converter(max_string, max_items).convert(value, 0)
+    bytes summarised, cycles broken, unknown objects turned into their repr.
+
+    ``max_total`` bounds the whole result (about that many characters), so a
+    list of lists of long strings cannot grow a span attribute without limit.
+    """
+    return _Converter(max_string, max_items, max_total).convert(value, 0)
 
 
 def dumps(value: Any) -> str:
     """``to_jsonable`` then compact JSON: the form used for span attributes."""
-    return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return utf8_safe(json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":")))
+
+
+def utf8_safe(json_text: str) -> str:
+    """JSON text that encodes as UTF-8: lone surrogates (from bad decoding in the
+    user's data) become ``\\udXXX`` escapes, which JSON reads back unchanged."""
+    try:
+        json_text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json_text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return json_text
 
 
 class _Converter:
-    def __init__(self, max_string: int, max_items: int) -> None:
+    def __init__(self, max_string: int, max_items: int, max_total: int) -> None:
         self.max_string = max_string
         self.max_items = max_items
+        self.remaining = max_total
         self.active: set[int] = set()
 
     def convert(self, value: Any, depth: int) -> Any:
-        if value is None or isinstance(value, (bool, int)):
+        self.remaining -= 1
+        if value is None or isinstance(value, bool):
             return value
+        if isinstance(value, int):
+            # Python refuses to print ints over 4300 digits; JSON readers choke earlier.
+            return (
+                value if value.bit_length() <= _MAX_INT_BITS else f"<int {value.bit_length()} bits>"
+            )
         if isinstance(value, float):
             # NaN and infinities are not JSON.
             return value if math.isfinite(value) else repr(value)
         if isinstance(value, str):
-            return truncate_text(value, self.max_string)
+            return self._text(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             return f"<{type(value).__name__} len={len(value)}>"
         if depth >= MAX_DEPTH:
@@ -91,31 +121,52 @@ class _Converter:
         self.active.add(marker)
         try:
             return self._convert_container(value, depth)
+        except Exception as exc:  # a user object that fails while being read
+            return f"<unserializable {type(value).__name__}: {type(exc).__name__}>"
         finally:
             self.active.discard(marker)
+
+    def _text(self, text: str) -> str:
+        out = truncate_text(text, max(64, min(self.max_string, self.remaining)))
+        self.remaining -= len(out)
+        return out
+
+    def _exhausted(self, index: int) -> bool:
+        return index >= self.max_items or self.remaining <= 0
 
     def _convert_container(self, value: Any, depth: int) -> Any:
         if isinstance(value, Mapping):
             return self._mapping(value, depth)
-        if isinstance(value, (list, tuple, set, frozenset)):
-            items = list(value) if isinstance(value, (list, tuple)) else sorted(value, key=repr)
-            out = [self.convert(v, depth + 1) for v in items[: self.max_items]]
-            if len(items) > self.max_items:
-                out.append(f"...[{len(items) - self.max_items} more items]")
-            return out
+        if isinstance(value, (list, tuple)):
+            return self._sequence(value[: self.max_items + 1], len(value), depth)
+        if isinstance(value, (set, frozenset)):
+            # Sorted for a stable output; only the first items are looked at.
+            first = sorted(itertools.islice(value, self.max_items + 1), key=_safe_repr)
+            return self._sequence(first, len(value), depth)
         dumped = _model_dump(value)
-        if dumped is not None:
-            return self.convert(dumped, depth)
-        return truncate_text(_safe_repr(value), self.max_string)
+        if isinstance(dumped, Mapping):
+            return self._mapping(dumped, depth)
+        return self._text(_safe_repr(value))
+
+    def _sequence(self, items: Any, total: int, depth: int) -> list[Any]:
+        out: list[Any] = []
+        for index, item in enumerate(items):
+            if self._exhausted(index):
+                out.append(f"...[{total - index} more items]")
+                break
+            out.append(self.convert(item, depth + 1))
+        return out
 
     def _mapping(self, value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for index, (key, item) in enumerate(value.items()):
-            if index >= self.max_items:
-                out["..."] = f"[{len(value) - self.max_items} more keys]"
+            if self._exhausted(index):
+                out["..."] = f"[{len(value) - index} more keys]"
                 break
             name = key if isinstance(key, str) else _safe_repr(key)
-            out[truncate_text(name, 256)] = self.convert(item, depth + 1)
+            name = truncate_text(name, 256)
+            self.remaining -= len(name)
+            out[name] = self.convert(item, depth + 1)
         return out
 
 

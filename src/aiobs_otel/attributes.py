@@ -85,6 +85,13 @@ AIOBS_LABEL_PREFIX = "aiobs.label."
 # event that have no semantic-convention attribute (e.g. the Veo config).
 AIOBS_REQUEST_EXTRA = "aiobs.request.extra"
 AIOBS_RESPONSE_EXTRA = "aiobs.response.extra"
+# On a span that reports the end of an earlier call (a Veo operation seen done
+# by a later poll): that call's span id (16 hex). The JSON export merges the
+# later span's response into the earlier event when both are in one flush.
+AIOBS_COMPLETES_SPAN_ID = "aiobs.completes.span_id"
+# JSON object of request parameters without a GenAI name (e.g. OpenAI's
+# ``tool_choice``, ``response_format``): the event's ``request.other``.
+AIOBS_REQUEST_PARAMS = "aiobs.request.params"
 
 # Instrumentation scope names: only spans from these scopes become events in
 # the ObservabilityExport (spans of other instrumentations are bridged over).

@@ -38,7 +38,8 @@ class _FunctionSpec:
         enh_prompt: bool,
         auto_enhance_after: int | None,
     ) -> None:
-        self.span_name = name or func.__name__
+        # partials and callable objects have no __name__: fall back to their type's.
+        self.span_name = name or getattr(func, "__name__", None) or type(func).__name__
         self.capture_args = capture_args
         self.capture_result = capture_result
         self.enh_prompt = enh_prompt

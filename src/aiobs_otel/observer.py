@@ -14,8 +14,10 @@ from . import _pipeline
 from . import labels as label_rules
 from ._safe import report_internal_error
 from ._sessions import SessionArchive, SessionRecord, SpanStamp
+from .exporters import shepherd
 from .exporters._convert import assemble, convert_spans
 from .exporters._files import write_json_atomic
+from .exporters.base import ExportError
 from .exporters.json_exporter import ObservabilityExportSpanExporter, SpanBatch
 
 if TYPE_CHECKING:
@@ -52,6 +54,8 @@ class Observer:
         # Read on every span start without the lock: replaced, never mutated.
         self._stamp: SpanStamp | None = None
         self._api_key: str | None = None
+        # The session zero-code mode opens for the whole process (see adopt_pipeline).
+        self._implicit_id: str | None = None
 
     # -- sessions ---------------------------------------------------------------
     def observe(
@@ -62,23 +66,30 @@ class Observer:
     ) -> str:
         """Start a session (and the pipeline, on first use); return its id.
 
-        Raises ``ValueError`` for invalid labels. Calling it while a session is
-        active starts a new one; the previous one stays in the next export.
+        Raises ``ValueError`` for invalid labels, and for an API key
+        (``api_key=`` or ``AIOBS_API_KEY``) that the aiobs service rejects; then
+        no session starts. Calling it while a session is active starts a new
+        one; the previous one stays in the next export.
         """
         initial = label_rules.initial_labels(labels)
         key = api_key or os.environ.get("AIOBS_API_KEY") or None
+        self._check_api_key(key)  # before the lock: it waits on the network
         with self._lock:
             self._ensure_pipeline(initial)
+            if self._active is not None and self._active.id == self._implicit_id:
+                # An explicit session takes over from the process's implicit one.
+                self.end()
             session = SessionRecord.start(session_name, initial)
             self._sessions[session.id] = session
             self._active = session
             self._stamp = SpanStamp.for_session(session)
             self._api_key = key
-        self._on_session_started(key)
         return session.id
 
-    def _on_session_started(self, api_key: str | None) -> None:
-        """Hook for the shepherd client (API key validation)."""
+    def _check_api_key(self, api_key: str | None) -> None:
+        """Validate the key with the shepherd service; without one, stay offline."""
+        if api_key:
+            shepherd.validate_key(api_key)
 
     def end(self) -> None:
         """End the active session; its spans stay buffered for the next flush."""
@@ -143,21 +154,30 @@ class Observer:
         path: str | None = None,
         include_trace_tree: bool = True,
         exporter: Any = None,
+        persist: bool = True,
         **kwargs: Any,
     ) -> Any:
         """Write everything observed since the last flush as one ObservabilityExport.
 
-        Returns the path written, or, with ``exporter=``, that exporter's result.
+        Returns the path written, or, with ``exporter=``, that exporter's result
+        (``persist=False``: no file, returns None, as in aiobs). The file is
+        ``path``, else ``LLM_OBS_OUT``, else ``<active or first session id>.json``.
         The active session is closed by a flush (as in aiobs): call
         ``observe()`` again to record more. Raises ``OSError`` when the file
         cannot be written; the data then stays for the next flush.
         """
+        active_id = self.session_id
         document, batch, flushed = self._collect(include_trace_tree)
+        result: Any = None
         try:
             if exporter is not None:
                 result = self._export_with(exporter, document, **kwargs)
-            else:
-                target = path or os.environ.get("LLM_OBS_OUT") or self._default_filename(document)
+            elif persist:
+                target = (
+                    path
+                    or os.environ.get("LLM_OBS_OUT")
+                    or self._default_filename(document, active_id)
+                )
                 try:
                     write_json_atomic(target, document)
                 except OSError as exc:
@@ -173,10 +193,24 @@ class Observer:
         return result
 
     def _export_with(self, exporter: Any, document: dict[str, Any], **kwargs: Any) -> Any:
-        return exporter.export(self.as_model(document), **kwargs)
+        """Hand the export to a sink. A failure reaches the caller as
+        ExportError (anything else it raises becomes its ``cause``) and, like
+        a failed file write, leaves the data buffered for the next flush."""
+        try:
+            return exporter.export(self.as_model(document), **kwargs)
+        except ExportError:
+            raise
+        except Exception as exc:
+            name = getattr(exporter, "name", type(exporter).__name__)
+            raise ExportError(f"exporter {name!r} failed: {exc}", exc) from exc
 
     def _after_flush(self, document: dict[str, Any]) -> None:
-        """Hook for the shepherd client (upload and usage)."""
+        """Upload and count the flushed data when an API key is set. Runs after
+        the data is safe (file written or exporter done) and outside the lock;
+        a rejected key raises ValueError, other service trouble only logs."""
+        key = self._api_key
+        if key:
+            shepherd.report_flush(key, document)
 
     @staticmethod
     def as_model(document: dict[str, Any]) -> ObservabilityExport:
@@ -228,7 +262,9 @@ class Observer:
                     del self._sessions[session.id]
                     self._archive.add(session)
 
-    def _default_filename(self, document: dict[str, Any]) -> str:
+    def _default_filename(self, document: dict[str, Any], active_id: str | None) -> str:
+        if active_id is not None:
+            return f"{active_id}.json"
         sessions = document["sessions"]
         return f"{sessions[0]['id']}.json" if sessions else "llm_observability.json"
 
@@ -244,6 +280,32 @@ class Observer:
             self._provider = provider
         except Exception:
             report_internal_error("setting up the OpenTelemetry pipeline")
+
+    def _adopt_pipeline(
+        self,
+        provider: TracerProvider,
+        exporter: ObservabilityExportSpanExporter | None,
+        *,
+        session_name: str,
+    ) -> str:
+        """Zero-code mode: use the provider (and JSON exporter) that
+        opentelemetry-instrument built, and open the process's implicit session."""
+        with self._lock:
+            if self._exporter is None:
+                self._exporter = _pipeline.attach(provider, self._current_stamp, exporter)
+                self._provider = provider
+        session_id = self.observe(session_name=session_name)
+        self._implicit_id = session_id
+        return session_id
+
+    def _flush_at_shutdown(self, exporter: ObservabilityExportSpanExporter) -> str | None:
+        """Write what the last flush left behind, when the process's provider
+        shuts down; None when there is nothing (or the exporter is not ours)."""
+        with self._lock:
+            if self._exporter is not exporter or not self._sessions:
+                return None
+        result: str = self.flush()
+        return result
 
     def _current_stamp(self) -> SpanStamp | None:
         return self._stamp
@@ -261,6 +323,7 @@ class Observer:
             self._active = None
             self._stamp = None
             self._api_key = None
+            self._implicit_id = None
             if self._exporter is not None:
                 self._exporter.clear()
 

@@ -47,6 +47,7 @@ def convert_spans(
     counted (and reported through ``on_error``), never fatal."""
     result = Conversion()
     cwd = os.getcwd()
+    completions: list[tuple[dict[str, Any], str]] = []
     for span in spans:
         attrs = span.attributes or {}
         session_id = attrs.get(A.SESSION_ID)
@@ -66,7 +67,33 @@ def convert_spans(
         event["session_id"] = session_id
         result.session_ids.add(session_id)
         (result.function_events if is_function else result.events).append(event)
+        completes = attrs.get(A.AIOBS_COMPLETES_SPAN_ID)
+        if isinstance(completes, str) and not is_function:
+            completions.append((event, completes))
+    if completions:
+        _merge_completions(result.events, completions)
     return result
+
+
+def _merge_completions(
+    events: list[dict[str, Any]], completions: list[tuple[dict[str, Any], str]]
+) -> None:
+    """A span that reports the end of an earlier call (``aiobs.completes.span_id``,
+    e.g. a Veo operation polled to done) is folded into that call's event when
+    both are in this export: its response fields win, its error fills a gap.
+    Otherwise it stays an event of its own."""
+    by_span = {e["span_id"]: e for e in events if e.get("span_id")}
+    merged: set[int] = set()
+    for later, target_id in completions:
+        target = by_span.get(target_id)
+        if target is None or target is later:
+            continue
+        target["response"] = {**(target.get("response") or {}), **(later.get("response") or {})}
+        if later.get("error") and not target.get("error"):
+            target["error"] = later["error"]
+        merged.add(id(later))
+    if merged:
+        events[:] = [e for e in events if id(e) not in merged]
 
 
 def _convert_one(

@@ -216,15 +216,31 @@ _SAMPLING = {
     "tools": json_attr(A.GEN_AI_TOOL_DEFINITIONS),
 }
 
+
+def with_params(fields: Mapping[str, Field]) -> Field:
+    """``fields`` plus the ``aiobs.request.params`` JSON object (left out when empty)."""
+
+    def read(attrs: Attributes) -> Any:
+        out = render(fields, attrs)
+        params = load_json(attrs.get(A.AIOBS_REQUEST_PARAMS))
+        if isinstance(params, dict):
+            out.update(params)
+        return out or MISSING
+
+    return read
+
+
+# OpenAI chat: system messages stay in gen_ai.input.messages (in order, with
+# their role); gen_ai.system_instructions repeats their text for backends.
 CHAT = EventSpec(
     provider="openai",
     api="chat.completions.create",
     request={
         "model": attr(A.GEN_AI_REQUEST_MODEL),
-        "messages": messages(include_system=True),
+        "messages": messages(include_system=False),
         "temperature": attr(A.GEN_AI_REQUEST_TEMPERATURE),
         "max_tokens": attr(A.GEN_AI_REQUEST_MAX_TOKENS),
-        "other": group(_SAMPLING),
+        "other": with_params(_SAMPLING),
     },
     response={
         "id": attr(A.GEN_AI_RESPONSE_ID),
@@ -237,17 +253,21 @@ CHAT = EventSpec(
     },
 )
 
+# Embeddings: ``input`` and the requested ``dimensions`` come from
+# aiobs.request.extra; ``count`` (and the opt-in ``embeddings``) from
+# aiobs.response.extra.
 EMBEDDINGS = EventSpec(
     provider="openai",
     api="embeddings.create",
     request={
         "model": attr(A.GEN_AI_REQUEST_MODEL),
         "encoding_format": first(A.GEN_AI_REQUEST_ENCODING_FORMATS),
-        "dimensions": attr(A.GEN_AI_EMBEDDINGS_DIMENSION_COUNT),
+        "other": with_params({}),
     },
     response={
         "model": attr(A.GEN_AI_RESPONSE_MODEL),
         "usage": usage,
+        "embedding_dimensions": attr(A.GEN_AI_EMBEDDINGS_DIMENSION_COUNT),
     },
 )
 
@@ -284,6 +304,8 @@ GENERATE_CONTENT = EventSpec(
     },
 )
 
+# prompt, image / video metadata and config come from aiobs.request.extra;
+# operation_name, done, generated_videos (and error) from aiobs.response.extra.
 GENERATE_VIDEOS = EventSpec(
     provider="gemini",
     api="models.generate_videos",

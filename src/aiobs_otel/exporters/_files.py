@@ -15,7 +15,10 @@ def write_json_atomic(path: str, document: Any) -> int:
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
-    data = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
+    # Lone surrogates in user data would make the UTF-8 encoding fail: escape them
+    # (``\udXXX`` is valid JSON), never lose the whole export over one string.
+    data = text.encode("utf-8", "backslashreplace")
     fd, tmp = tempfile.mkstemp(prefix=".aiobs-", suffix=".json.tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

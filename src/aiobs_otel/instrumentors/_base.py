@@ -17,7 +17,7 @@ from opentelemetry.instrumentation.utils import unwrap
 
 from .._version import __version__
 from ._config import capture_content_from_env
-from ._lifecycle import ApiRecorder, Telemetry, async_wrapper, sync_wrapper
+from ._lifecycle import ApiRecorder, Telemetry, Wrapper, async_wrapper, sync_wrapper
 from ._metrics import GenAIMetrics
 
 logger = logging.getLogger("aiobs_otel")
@@ -43,8 +43,14 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     scope: str = "aiobs_otel"
     instruments: tuple[str, ...] = ()
     targets: tuple[Target, ...] = ()
+    # Methods that are not provider calls but that the API still needs to
+    # watch (e.g. polling a long-running operation), with wrappers of their own.
+    extra_targets: tuple[Target, ...] = ()
 
     def recorder(self) -> ApiRecorder:
+        raise NotImplementedError
+
+    def extra_wrapper(self, target: Target, telemetry: Telemetry) -> Wrapper:
         raise NotImplementedError
 
     def instrumentation_dependencies(self) -> Collection[str]:
@@ -60,17 +66,21 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
             capture_content=capture_content_from_env() if capture is None else bool(capture),
         )
         recorder = self.recorder()
-        for target in self.targets:
-            make = async_wrapper if target.is_async else sync_wrapper
+        wrappers = [
+            (t, (async_wrapper if t.is_async else sync_wrapper)(telemetry, recorder))
+            for t in self.targets
+        ]
+        wrappers += [(t, self.extra_wrapper(t, telemetry)) for t in self.extra_targets]
+        for target, wrapper in wrappers:
             try:
-                wrapt.wrap_function_wrapper(target.module, target.method, make(telemetry, recorder))
+                wrapt.wrap_function_wrapper(target.module, target.method, wrapper)
             except (ImportError, AttributeError):
                 # An older SDK release without this method: nothing to wrap.
                 logger.debug("aiobs-otel: %s.%s not found; not wrapped", target.module,
                              target.method)  # fmt: skip
 
     def _uninstrument(self, **kwargs: Any) -> None:
-        for target in self.targets:
+        for target in self.targets + self.extra_targets:
             owner_name, _, method = target.method.rpartition(".")
             try:
                 owner: Any = importlib.import_module(target.module)

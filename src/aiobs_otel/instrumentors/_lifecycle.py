@@ -74,8 +74,9 @@ class ApiRecorder(Protocol):
         """An accumulator when ``result`` is a stream to wrap, else None."""
         ...
 
-    def response(self, call: ProviderCall, result: Any, content: bool) -> None:
-        """Record a non-stream result on ``call``."""
+    def response(self, call: ProviderCall, result: Any, content: bool) -> Any:
+        """Record a non-stream result on ``call`` and return None; or return a
+        stand-in for ``result`` that will finish ``call`` itself later."""
         ...
 
     def error_type(self, error: BaseException) -> str:
@@ -165,7 +166,11 @@ class ProviderCall:
             accumulator = self.recorder.stream(result, kwargs)
             if accumulator is not None:
                 return wrap_stream(result, StreamState(self, accumulator))
-            self.recorder.response(self, result, self.content)
+            stand_in = self.recorder.response(self, result, self.content)
+            if stand_in is not None:
+                # The result is not complete yet (e.g. an unread HTTP response):
+                # the stand-in finishes the call when it is read, closed or collected.
+                return stand_in
         except Exception:
             report_internal_error("recording a provider response")
         self.finish()
@@ -319,7 +324,8 @@ class TracedStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
 
     def close(self) -> Any:
         try:
-            return self.__wrapped__.close()
+            closer = getattr(self.__wrapped__, "close", None)
+            return closer() if closer is not None else None
         finally:
             self._self_state.finish()
 

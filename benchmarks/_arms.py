@@ -1,0 +1,139 @@
+"""The instrumentations measured: aiobs-otel's provider instrumentors and,
+when installed, the other OpenAI instrumentations, each behind one on/off
+switch so a benchmark can interleave instrumented and uninstrumented rounds.
+
+An instrumentation that is missing, refuses the installed SDK, or produces no
+span is reported as such (a status string) instead of a number.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from _telemetry import Pipeline
+
+
+@dataclass(frozen=True)
+class ArmSpec:
+    """Where an instrumentor class lives and the distribution that ships it."""
+
+    key: str
+    distribution: str
+    module: str
+    attribute: str
+
+
+AIOBS_CHAT = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.openai_chat",
+                     "OpenAIChatInstrumentor")  # fmt: skip
+AIOBS_EMBEDDINGS = ArmSpec("aiobs-otel", "aiobs-otel",
+                           "aiobs_otel.instrumentors.openai_embeddings",
+                           "OpenAIEmbeddingsInstrumentor")  # fmt: skip
+AIOBS_GENAI = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.genai_content",
+                      "GenAIGenerateContentInstrumentor")  # fmt: skip
+
+# The other OpenAI instrumentations, by their PyPI names.
+OTHER_OPENAI = (
+    # The OpenTelemetry contrib one (formerly opentelemetry-instrumentation-openai-v2).
+    ArmSpec("otel-contrib genai-openai", "opentelemetry-instrumentation-genai-openai",
+            "opentelemetry.instrumentation.genai.openai", "OpenAIInstrumentor"),
+    ArmSpec("otel-contrib openai-v2", "opentelemetry-instrumentation-openai-v2",
+            "opentelemetry.instrumentation.openai_v2", "OpenAIInstrumentor"),
+    ArmSpec("openinference", "openinference-instrumentation-openai",
+            "openinference.instrumentation.openai", "OpenAIInstrumentor"),
+    # OpenLLMetry (Traceloop) publishes this name.
+    ArmSpec("openllmetry", "opentelemetry-instrumentation-openai",
+            "opentelemetry.instrumentation.openai", "OpenAIInstrumentor"),
+)  # fmt: skip
+
+
+def distribution_version(name: str) -> str | None:
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+class Switch:
+    """One instrumentor, turned on and off between timed batches."""
+
+    def __init__(self, spec: ArmSpec, instrumentor: Any, pipeline: Pipeline) -> None:
+        self.spec = spec
+        self.instrumentor = instrumentor
+        self.pipeline = pipeline
+        self.on_now = False
+
+    def enable(self) -> None:
+        if not self.on_now:
+            self.instrumentor.instrument(
+                tracer_provider=self.pipeline.tracer_provider,
+                meter_provider=self.pipeline.meter_provider,
+                skip_dep_check=True,
+            )
+            self.on_now = True
+
+    def disable(self) -> None:
+        if self.on_now:
+            self.instrumentor.uninstrument()
+            self.on_now = False
+
+
+def open_switch(spec: ArmSpec, pipeline: Pipeline,
+                probe: Callable[[], Any]) -> tuple[Switch | None, str]:  # fmt: skip
+    """The switch for ``spec``, checked by one traced ``probe`` call; or None and
+    why it cannot be measured ("not installed", "fails with openai X: ...")."""
+    version = distribution_version(spec.distribution)
+    try:
+        module = importlib.import_module(spec.module)
+        instrumentor = getattr(module, spec.attribute)()
+    except ImportError as error:
+        if version is None and spec.distribution != "aiobs-otel":
+            return None, "not installed"
+        return None, f"not available ({type(error).__name__}: {error})"
+    except Exception as error:
+        return None, f"fails to import: {type(error).__name__}: {error}"
+    note = _dependency_note(instrumentor)
+    switch = Switch(spec, instrumentor, pipeline)
+    try:
+        switch.enable()
+        before = pipeline.counter.ended
+        probe()
+        pipeline.tracer_provider.force_flush()
+        traced = pipeline.counter.ended - before
+    except Exception as error:
+        _quietly(switch.disable)
+        return None, _sdk_failure(error)
+    switch.disable()
+    if traced == 0:
+        return None, (note or "") + "produced no span for the call"
+    return switch, note or "ok"
+
+
+def _dependency_note(instrumentor: Any) -> str | None:
+    """A package whose declared SDK range excludes the installed one is still
+    measured (``skip_dep_check``), but the table says so."""
+    try:
+        from opentelemetry.instrumentation.dependencies import get_dependency_conflicts
+
+        conflict = get_dependency_conflicts(instrumentor.instrumentation_dependencies())
+    except Exception:
+        return None
+    return f"declares {conflict.required} (installed {conflict.found}); " if conflict else None
+
+
+def _sdk_failure(error: BaseException) -> str:
+    import openai
+
+    text = str(error).splitlines()[0] if str(error) else ""
+    return f"fails with openai {openai.__version__}: {type(error).__name__}: {text[:160]}"
+
+
+def _quietly(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception:
+        pass

@@ -1,0 +1,267 @@
+"""What aiobs-otel costs: one command, one process, ratios against uninstrumented runs.
+
+Usage::
+
+    .venv/bin/python benchmarks/run.py            # full run (a couple of minutes)
+    .venv/bin/python benchmarks/run.py --quick    # smoke run (under ~30 s)
+    .venv/bin/python benchmarks/run.py --write    # also update BENCHMARKS.md
+    .venv/bin/python benchmarks/run.py --profile chat   # where the instrumented time goes
+
+The other OpenAI instrumentations are measured when installed (see
+benchmarks/README.md for the separate venv that holds them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import _arms  # noqa: E402
+import _export  # noqa: E402
+import _report  # noqa: E402
+import _telemetry  # noqa: E402
+import _workloads as W  # noqa: E402
+from _report import Row, ratio_text, us, verdict  # noqa: E402
+from _timing import Paired, Plan, paired  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CHAT_TARGET = 1.03
+CHUNK_TARGET_US = 5.0
+OBSERVE_TARGET_US = 10.0
+EXPORT_TARGET = 20_000
+OURS_TITLE = "aiobs-otel overhead (per call; Added = median paired difference [IQR])"
+OTHERS_TITLE = "OpenAI chat under each instrumentation (same pipeline, same process)"
+
+
+@dataclass
+class Plans:
+    call: Plan
+    stream: Plan
+    observe: Plan
+    spans: int
+    groups: int
+    flush_repeats: int
+
+
+def make_plans(args: argparse.Namespace) -> Plans:
+    if args.quick:
+        plans = Plans(Plan(8, 4, 1), Plan(6, 2, 1), Plan(10, 500, 1), 10_000, 20, 1)
+    else:
+        plans = Plans(Plan(60, 15, 3), Plan(40, 4, 2), Plan(60, 2000, 3), 100_000, 200, 3)
+    for plan in (plans.call, plans.stream, plans.observe):
+        if args.rounds:
+            plan.rounds, plan.warmup = args.rounds, min(plan.warmup, 1)
+        if args.batch:
+            plan.batch = args.batch
+    if args.spans:
+        plans.spans, plans.groups = args.spans, min(plans.groups, max(1, args.spans // 50))
+    return plans
+
+
+# --- rows ----------------------------------------------------------------------------
+
+
+def unavailable(row_id: str, workload: str, arm: str, status: str, target: str = "") -> Row:
+    return Row(id=row_id, workload=workload, arm=arm, status=status, target=target)
+
+
+def provider_row(row_id: str, workload: str, arm: str, result: Paired, *, target: str,
+                 check: Callable[[Paired], str], added_per: int = 1) -> Row:  # fmt: skip
+    added = result.added_us / added_per
+    low, high = (v / added_per for v in result.added_iqr_us)
+    unit = " /chunk" if added_per > 1 else ""
+    return Row(
+        id=row_id, workload=workload, arm=arm,
+        base=us(result.base_us), inst=us(result.inst_us),
+        added=f"{us(added)}{unit} [{low:,.1f}–{high:,.1f}]",
+        ratio=ratio_text(result.ratio, result.ratio_iqr), target=target, result=check(result),
+        data={"base_us": result.base_us, "inst_us": result.inst_us, "added_us": result.added_us,
+              "ratio": result.ratio, "rounds": len(result.base_ns)},
+    )  # fmt: skip
+
+
+def chat_check(result: Paired) -> str:
+    return verdict(result.ratio, CHAT_TARGET, higher_is_better=False, unit="x")
+
+
+def chunk_check(result: Paired) -> str:
+    per_chunk = result.added_us / W.STREAM_CHUNKS
+    return verdict(per_chunk, CHUNK_TARGET_US, higher_is_better=False, unit="µs/chunk")
+
+
+def measure_arm(spec: _arms.ArmSpec, workload: str, call: Callable[[], Any] | None, plan: Plan,
+                pipeline: _telemetry.Pipeline, *, target: str = "",
+                check: Callable[[Paired], str] = lambda _r: "",
+                added_per: int = 1) -> tuple[Row, _arms.Switch | None]:  # fmt: skip
+    row_id = f"{workload}/{spec.key}"
+    if call is None:
+        return unavailable(row_id, workload, spec.key, "SDK not installed", target), None
+    switch, status = _arms.open_switch(spec, pipeline, call)
+    if switch is None:
+        return unavailable(row_id, workload, spec.key, status, target), None
+    try:
+        result = paired(plan, base=call, inst=call, enable=switch.enable,
+                        disable=switch.disable, before_batch=pipeline.clear)  # fmt: skip
+    except Exception as error:
+        return unavailable(row_id, workload, spec.key, f"error: {error!r}", target), None
+    row = provider_row(row_id, workload, spec.key, result, target=target, check=check,
+                       added_per=added_per)  # fmt: skip
+    if status != "ok":
+        row.result = (row.result + "; " if row.result else "") + status
+    return row, switch
+
+
+def observe_row(plan: Plan, pipeline: _telemetry.Pipeline) -> Row:
+    from aiobs_otel import observe
+
+    def plain(a: int, b: int) -> int:
+        return a + b
+
+    traced = observe(plain)
+    result = paired(plan, base=lambda: plain(1, 2), inst=lambda: traced(1, 2),
+                    before_batch=pipeline.clear)  # fmt: skip
+    row = provider_row(
+        "observe/aiobs-otel", "@observe (trivial function)", "aiobs-otel", result,
+        target=f"≤ {OBSERVE_TARGET_US:g} µs/call",
+        check=lambda r: verdict(r.added_us, OBSERVE_TARGET_US, higher_is_better=False,
+                                unit="µs"),
+    )  # fmt: skip
+    return row
+
+
+def export_row(plans: Plans, pipeline: _telemetry.Pipeline, calls: dict[str, Any],
+               switches: list[_arms.Switch]) -> tuple[Row, dict[str, Any]]:  # fmt: skip
+    templates = _export.real_spans(pipeline, calls, switches, plans.groups)
+    result = _export.measure(pipeline, templates, plans.spans, plans.flush_repeats)
+    data = {**result.__dict__, "convert_rate": result.convert_rate,
+            "flush_rate": result.flush_rate}  # fmt: skip
+    mix = "" if switches else " (provider instrumentors not available: @observe spans only)"
+    row = Row(
+        id="export/aiobs-otel", workload=f"export {result.spans:,} spans{mix}", arm="aiobs-otel",
+        base="", inst=f"{result.convert_s:.2f} s", added=f"peak +{result.flush_peak_bytes / 2**20:,.0f} MiB",
+        ratio=f"{result.convert_rate:,.0f} spans/s", target=f"≥ {EXPORT_TARGET:,} spans/s",
+        result=verdict(result.convert_rate, EXPORT_TARGET, higher_is_better=True, unit="spans/s"),
+        data=data,
+    )  # fmt: skip
+    return row, data
+
+
+# --- main ----------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> tuple[list[Row], list[Row], dict[str, Any], dict[str, Any]]:
+    plans = make_plans(args)
+    pipeline = _telemetry.build_pipeline()
+    clients = W.make_clients()
+    chat, stream = W.chat_call(clients), W.stream_call(clients)
+    ours: list[Row] = []
+    switches: dict[str, _arms.Switch] = {}
+    chat_target = f"≤ {CHAT_TARGET:g}x"
+    chunk_target = f"≤ {CHUNK_TARGET_US:g} µs/chunk"
+    cases = [
+        (_arms.AIOBS_CHAT, "chat", chat, plans.call, chat_target, chat_check, 1),
+        (_arms.AIOBS_CHAT, f"stream ({W.STREAM_CHUNKS} chunks)", stream, plans.stream,
+         chunk_target, chunk_check, W.STREAM_CHUNKS),
+        (_arms.AIOBS_EMBEDDINGS, "embeddings", W.embeddings_call(clients), plans.call, "", None, 1),
+        (_arms.AIOBS_GENAI, "generate_content", W.gemini_call(clients), plans.call, "", None, 1),
+    ]  # fmt: skip
+    for spec, workload, call, plan, target, check, per in cases:
+        row, switch = measure_arm(spec, workload, call, plan, pipeline, target=target,
+                                  check=check or (lambda _r: ""), added_per=per)  # fmt: skip
+        ours.append(row)
+        if switch is not None:
+            switches[workload] = switch
+        progress(row)
+    ours.append(observe_row(plans.observe, pipeline))
+    progress(ours[-1])
+
+    others: list[Row] = [r for r in ours if r.id.startswith(("chat/", "stream"))]
+    for spec in _arms.OTHER_OPENAI:
+        if _arms.distribution_version(spec.distribution) is None and args.skip_missing:
+            continue
+        for workload, call, plan, per in (("chat", chat, plans.call, 1),
+                                          (f"stream ({W.STREAM_CHUNKS} chunks)", stream,
+                                           plans.stream, W.STREAM_CHUNKS)):  # fmt: skip
+            row, _ = measure_arm(spec, workload, call, plan, pipeline, added_per=per)
+            others.append(row)
+            progress(row)
+
+    calls = {"chat": chat}
+    for name, maker in (("embeddings", W.embeddings_call), ("generate_content", W.gemini_call)):
+        made = maker(clients)
+        if made is not None and name in switches:
+            calls[name] = made
+    used = list({id(s): s for k, s in switches.items() if k in calls or k == "chat"}.values())
+    if "chat" not in switches:
+        calls = {}
+    export, export_data = export_row(plans, pipeline, calls, used)
+    ours.append(export)
+    progress(export)
+    versions = {
+        "opentelemetry-sdk": _arms.distribution_version("opentelemetry-sdk"),
+        "openai": clients.openai_version,
+        "google-genai": clients.genai_version,
+        "aiobs-otel": _arms.distribution_version("aiobs-otel"),
+        "wrapt": _arms.distribution_version("wrapt"),
+    }
+    versions.update({s.distribution: _arms.distribution_version(s.distribution)
+                     for s in _arms.OTHER_OPENAI})  # fmt: skip
+    pipeline.shutdown()
+    return ours, others, export_data, versions
+
+
+def progress(row: Row) -> None:
+    what = row.ratio or row.status
+    print(f"  measured {row.id}: {what}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run, under ~30 s")
+    parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    parser.add_argument("--rounds", type=int, help="override the rounds of every timing")
+    parser.add_argument("--batch", type=int, help="override the calls per timed batch")
+    parser.add_argument("--spans", type=int, help="override the export's span count")
+    parser.add_argument("--skip-missing", action="store_true",
+                        help="leave out other instrumentations that are not installed")
+    parser.add_argument("--profile", choices=["chat", "stream", "embeddings",
+                                              "generate_content", "observe"],
+                        help="profile one instrumented workload instead of benchmarking")
+    args = parser.parse_args(argv)  # fmt: skip
+    if args.profile:
+        import _profile
+
+        return _profile.main(args.profile)
+    started = time.perf_counter()
+    ours, others, export_data, versions = run(args)
+    plan = "quick (smoke run: numbers are indicative only)" if args.quick else "full"
+    print(f"\n{OURS_TITLE}")
+    print(_report.text_table(ours))
+    print(f"\n{OTHERS_TITLE}")
+    print(_report.text_table(others))
+    for line in _report.export_lines(export_data):
+        print(line)
+    print(f"\n({plan}; {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as handle:
+            json.dump([r.as_dict() for r in ours + others], handle, indent=2)
+    if args.write:
+        sections = [(OURS_TITLE, ours), (OTHERS_TITLE, others)]
+        block = _report.results_markdown(sections, _report.environment(versions),
+                                         _report.export_lines(export_data), plan)  # fmt: skip
+        _report.write_markdown(os.path.join(ROOT, "BENCHMARKS.md"), block)
+        print("BENCHMARKS.md updated")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Zero-code launch: the distro and configurator ``opentelemetry-instrument`` loads.
+
+::
+
+    pip install 'aiobs-otel[openai]'
+    opentelemetry-instrument python app.py          # -> ./<session-id>.json
+    OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 \\
+        opentelemetry-instrument python app.py      # -> the file and an OTLP backend
+
+``AiobsDistro`` only fills in defaults (``os.environ.setdefault``): every
+standard ``OTEL_*`` variable the user sets wins. ``AiobsConfigurator`` runs
+the SDK's standard configuration, then attaches the process-wide observer to
+the provider it built and opens the implicit session the JSON export needs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+from opentelemetry.sdk.trace import TracerProvider
+
+from ._pipeline import default_service_name
+from ._safe import report_internal_error
+from .exporters import zero_code
+
+logger = logging.getLogger("aiobs_otel")
+
+JSON_EXPORTER = "aiobs_json"
+LABELS_DETECTOR = "aiobs_labels"
+_SERVICE_NAME = "service.name"
+
+
+def _otlp_endpoint_set(environ: Mapping[str, str], signal: str) -> bool:
+    return bool(
+        environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+    )
+
+
+def default_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The defaults the distro would set, given the current environment.
+
+    - traces: the JSON file always; OTLP too once an endpoint is configured;
+    - metrics: OTLP once an endpoint is configured, otherwise none;
+    - logs: none (we emit no logs signal);
+    - OTLP protocol: ``http/protobuf``, the specification's default (the
+      Python SDK alone would pick gRPC), the same as ``observer.observe()``;
+    - resource detectors: ``aiobs_labels`` (the SDK always adds its own).
+    """
+    traces = JSON_EXPORTER + (",otlp" if _otlp_endpoint_set(environ, "TRACES") else "")
+    return {
+        "OTEL_TRACES_EXPORTER": traces,
+        "OTEL_METRICS_EXPORTER": "otlp" if _otlp_endpoint_set(environ, "METRICS") else "none",
+        "OTEL_LOGS_EXPORTER": "none",
+        "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
+        "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": LABELS_DETECTOR,
+    }
+
+
+def apply_defaults(environ: MutableMapping[str, str]) -> None:
+    for name, value in default_environment(environ).items():
+        environ.setdefault(name, value)
+
+
+class AiobsDistro(BaseDistro):  # type: ignore[misc]
+    """``opentelemetry_distro`` entry point ``aiobs_otel``
+    (select it with ``OTEL_PYTHON_DISTRO=aiobs_otel`` when several are installed)."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        apply_defaults(os.environ)
+
+
+def _service_name_configured(attributes: Mapping[str, Any]) -> bool:
+    return bool(
+        attributes.get(_SERVICE_NAME)
+        or os.environ.get("OTEL_SERVICE_NAME")
+        or f"{_SERVICE_NAME}=" in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
+    )
+
+
+class AiobsConfigurator(_OTelSDKConfigurator):
+    """``opentelemetry_configurator`` entry point ``aiobs_otel``
+    (select it with ``OTEL_PYTHON_CONFIGURATOR=aiobs_otel``)."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        if not os.environ.get("OTEL_CONFIG_FILE"):
+            # The script's name instead of "unknown_service:python"; passed to
+            # the SDK, never put in the environment child processes inherit.
+            attributes = dict(kwargs.get("resource_attributes") or {})
+            if not _service_name_configured(attributes):
+                attributes[_SERVICE_NAME] = default_service_name()
+            kwargs["resource_attributes"] = attributes
+        super()._configure(**kwargs)  # type: ignore[no-untyped-call]
+        try:
+            start_implicit_session()
+        except Exception:
+            report_internal_error("attaching the observer to the zero-code pipeline")
+
+
+def start_implicit_session() -> str | None:
+    """Hand the SDK-built ``aiobs_json`` exporter to the global observer and open
+    the process's session; None when ``aiobs_json`` is not configured (the
+    observer then attaches on the first ``observer.observe()``, as in any app)."""
+    from . import observer
+
+    exporter = zero_code.latest_instance()
+    if exporter is None:
+        return None
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        logger.warning(
+            "aiobs-otel: the global tracer provider is %s, not the SDK's; "
+            "the aiobs_json exporter stays unused",
+            type(provider).__name__,
+        )
+        return None
+    exporter.owner = observer
+    name = provider.resource.attributes.get(_SERVICE_NAME)
+    session_name = str(name) if name else default_service_name()
+    return observer._adopt_pipeline(provider, exporter, session_name=session_name)

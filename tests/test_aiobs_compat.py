@@ -1,0 +1,165 @@
+"""Files we write load with the real aiobs 0.2.0 models.
+
+aiobs has import-time side effects, so it lives in its own interpreter, named by
+``AIOBS_REF_PYTHON`` (``.ci/run`` creates a venv with ``pip install aiobs==0.2.0``;
+locally: ``python -m venv /tmp/aiobsvenv && /tmp/aiobsvenv/bin/pip install
+aiobs==0.2.0`` then ``AIOBS_REF_PYTHON=/tmp/aiobsvenv/bin/python``). Without it
+the test fails: compatibility is the point of the format, never skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from aiobs_otel import Observer, observe
+
+FlushJson = Callable[..., dict[str, Any]]
+
+VALIDATE = """
+import importlib.metadata, json, sys
+from aiobs.models import ObservabilityExport
+
+raw = open(sys.argv[1], encoding="utf-8").read()
+export = ObservabilityExport.model_validate(json.loads(raw))
+functions = {e.name: e for e in export.function_events}
+print(json.dumps({
+    "aiobs_version": importlib.metadata.version("aiobs"),
+    "version": export.version,
+    "sessions": [(s.id, s.name, s.ended_at is not None, s.labels) for s in export.sessions],
+    "function_names": sorted(functions),
+    "errors": {n: e.error for n, e in functions.items()},
+    "parents": {n: e.parent_span_id for n, e in functions.items()},
+    "span_ids": {n: e.span_id for n, e in functions.items()},
+    "enh": {n: [e.enh_prompt, e.enh_prompt_id, e.auto_enhance_after] for n, e in functions.items()},
+    "enh_prompt_traces": export.enh_prompt_traces,
+    "events": [(e.provider, e.api, e.parent_span_id, e.session_id) for e in export.events],
+    "tree_roots": [n["name"] if "name" in n else n["api"] for n in export.trace_tree or []],
+    "callsite": functions["research"].callsite.model_dump() if "research" in functions else None,
+}))
+"""
+
+
+def reference_python() -> str:
+    python = os.environ.get("AIOBS_REF_PYTHON")
+    if not python:
+        pytest.fail(
+            "AIOBS_REF_PYTHON is not set: point it at a Python with aiobs==0.2.0 installed "
+            "(python -m venv /tmp/aiobsvenv && /tmp/aiobsvenv/bin/pip install aiobs==0.2.0; "
+            "AIOBS_REF_PYTHON=/tmp/aiobsvenv/bin/python). .ci/run does this."
+        )
+    if not os.path.isfile(python) or not os.access(python, os.X_OK):
+        pytest.fail(f"AIOBS_REF_PYTHON={python!r} is not an executable file")
+    return python
+
+
+def validate_with_aiobs(path: Path) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIOBS_", "OTEL_"))}
+    done = subprocess.run(
+        [reference_python(), "-c", VALIDATE, str(path)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, f"aiobs rejected {path}:\n{done.stderr}"
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+@observe(enh_prompt=True, auto_enhance_after=10)
+def summarize(text: str) -> str:
+    with trace.get_tracer("aiobs_otel.test_provider").start_as_current_span(
+        "chat gpt-test",
+        kind=SpanKind.CLIENT,
+        attributes={
+            "gen_ai.provider.name": "openai",
+            "gen_ai.operation.name": "chat",
+            "gen_ai.request.model": "gpt-test",
+            "gen_ai.input.messages": json.dumps(
+                [{"role": "user", "parts": [{"type": "text", "content": text}]}]
+            ),
+            "gen_ai.output.messages": json.dumps(
+                [{"role": "assistant", "parts": [{"type": "text", "content": "short"}]}]
+            ),
+            "gen_ai.response.finish_reasons": ("stop",),
+            "gen_ai.usage.input_tokens": 5,
+            "gen_ai.usage.output_tokens": 1,
+        },
+    ):
+        return "short"
+
+
+@observe
+def validate(summary: str) -> None:
+    raise ValueError(f"too short: {summary}")
+
+
+@observe(name="research")
+def research_pipeline(query: str) -> dict[str, Any]:
+    summary = summarize(query * 3)
+    with contextlib.suppress(ValueError):
+        validate(summary)
+    return {"summary": summary, "raw": b"\x00\x01", "score": float("nan")}
+
+
+def test_export_validates_with_aiobs_models(
+    observer: Observer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference_python()  # fail fast, before doing any work
+    monkeypatch.setenv("AIOBS_LABEL_STAGE", "ci")
+    session_id = observer.observe(session_name="compat", labels={"team": "ml"})
+    observer.add_label("run", "42")
+    research_pipeline("What is an API?")
+    observer.end()
+    path = tmp_path / "export.json"
+    observer.flush(path=str(path))
+
+    seen = validate_with_aiobs(path)
+    assert seen["aiobs_version"] == "0.2.0"
+    assert seen["version"] == 1
+    ((sid, name, ended, labels),) = seen["sessions"]
+    assert (sid, name, ended) == (session_id, "compat", True)
+    assert labels["team"] == "ml" and labels["run"] == "42" and labels["stage"] == "ci"
+    assert seen["function_names"] == ["research", "summarize", "validate"]
+    assert seen["errors"] == {
+        "research": None,
+        "summarize": None,
+        "validate": "ValueError: too short: short",
+    }
+    assert seen["parents"]["research"] is None
+    assert seen["parents"]["summarize"] == seen["span_ids"]["research"]
+    assert seen["parents"]["validate"] == seen["span_ids"]["research"]
+    enh_flag, enh_id, after = seen["enh"]["summarize"]
+    assert enh_flag is True and enh_id and after == 10
+    assert seen["enh_prompt_traces"] == [enh_id]
+    ((provider, api, parent, event_session),) = seen["events"]
+    assert (provider, api, event_session) == ("openai", "chat.completions.create", session_id)
+    assert parent == seen["span_ids"]["summarize"]
+    assert seen["tree_roots"] == ["research"]
+    assert seen["callsite"]["file"].endswith("test_aiobs_compat.py")
+    assert isinstance(seen["callsite"]["line"], int)
+
+
+def test_empty_and_tree_less_exports_validate(observer: Observer, tmp_path: Path) -> None:
+    reference_python()
+    empty = tmp_path / "empty.json"
+    observer.flush(path=str(empty))  # no session at all
+    assert validate_with_aiobs(empty)["sessions"] == []
+
+    observer.observe()
+    research_pipeline("q")
+    flat = tmp_path / "flat.json"
+    observer.flush(path=str(flat), include_trace_tree=False)
+    seen = validate_with_aiobs(flat)
+    assert seen["tree_roots"] == []
+    assert len(seen["function_names"]) == 3

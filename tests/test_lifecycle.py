@@ -1,0 +1,202 @@
+"""The shared provider-call lifecycle, driven through a tiny fake SDK so every
+path (result, error, stream end, faults in our own code) can be forced."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import types
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
+
+from aiobs_otel import attributes as A
+from aiobs_otel.instrumentors._base import ProviderInstrumentor, Target
+from aiobs_otel.instrumentors._lifecycle import ProviderCall
+
+
+class FakeError(Exception):
+    pass
+
+
+class FakeClient:
+    def create(self, *, model: str, stream: bool = False, fail: bool = False) -> Any:
+        if fail:
+            raise FakeError("boom")
+        if stream:
+            return (chunk for chunk in ["a", "b", "c"])
+        return {"text": "hello", "model": model}
+
+    async def acreate(self, *, model: str, stream: bool = False, fail: bool = False) -> Any:
+        if fail:
+            raise FakeError("async boom")
+        if stream:
+            return _agen(["x", "y"])
+        return {"text": "hi", "model": model}
+
+
+async def _agen(items: list[str]) -> AsyncIterator[str]:
+    for item in items:
+        yield item
+
+
+fake_module = types.ModuleType("fake_sdk")
+fake_module.FakeClient = FakeClient  # type: ignore[attr-defined]
+sys.modules["fake_sdk"] = fake_module
+
+
+class Accumulator:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def add(self, chunk: Any) -> None:
+        self.parts.append(chunk)
+
+    def record(self, call: ProviderCall) -> None:
+        call.set({"fake.text": "".join(self.parts)})
+        call.set_usage(len(self.parts), len(self.parts))
+
+
+class Recorder:
+    def request(
+        self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], content: bool
+    ) -> tuple[str, dict[str, Any]]:
+        return f"chat {kwargs['model']}", {
+            A.GEN_AI_OPERATION_NAME: "chat",
+            A.GEN_AI_PROVIDER_NAME: "fake",
+            A.GEN_AI_REQUEST_MODEL: kwargs["model"],
+        }
+
+    def stream(self, result: Any, kwargs: Mapping[str, Any]) -> Accumulator | None:
+        return Accumulator() if kwargs.get("stream") else None
+
+    def response(self, call: ProviderCall, result: Any, content: bool) -> None:
+        call.set({"fake.text": result["text"]})
+        call.set_response_model(result["model"])
+        call.set_usage(3, 5)
+
+    def error_type(self, error: BaseException) -> str:
+        return "fake_" + type(error).__name__
+
+
+class FakeInstrumentor(ProviderInstrumentor):
+    scope = "aiobs_otel.fake"
+    targets = (
+        Target("fake_sdk", "FakeClient.create"),
+        Target("fake_sdk", "FakeClient.acreate", is_async=True),
+    )
+
+    def recorder(self) -> Recorder:
+        return Recorder()
+
+
+@pytest.fixture
+def telemetry() -> Iterator[tuple[InMemorySpanExporter, InMemoryMetricReader]]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    reader = InMemoryMetricReader()
+    instrumentor = FakeInstrumentor()
+    instrumentor.instrument(
+        tracer_provider=provider, meter_provider=MeterProvider(metric_readers=[reader])
+    )
+    yield exporter, reader
+    instrumentor.uninstrument()
+
+
+def test_result_passes_through_and_span_is_recorded(telemetry: Any) -> None:
+    exporter, reader = telemetry
+    assert FakeClient().create(model="m1") == {"text": "hello", "model": "m1"}
+    (span,) = exporter.get_finished_spans()
+    assert span.name == "chat m1"
+    assert span.attributes["fake.text"] == "hello"
+    assert span.attributes[A.GEN_AI_USAGE_INPUT_TOKENS] == 3
+    assert span.attributes[A.CODE_FUNCTION_NAME] == "test_result_passes_through_and_span_is_recorded"
+    metrics = reader.get_metrics_data().resource_metrics[0].scope_metrics[0].metrics
+    by_name = {m.name: m for m in metrics}
+    duration = by_name[A.METRIC_OPERATION_DURATION].data.data_points[0]
+    assert duration.explicit_bounds[:3] == (0.01, 0.02, 0.04)
+    assert duration.attributes[A.GEN_AI_RESPONSE_MODEL] == "m1"
+    token_types = {p.attributes[A.GEN_AI_TOKEN_TYPE] for p in by_name[A.METRIC_TOKEN_USAGE].data.data_points}
+    assert token_types == {"input", "output"}
+
+
+def test_error_is_reraised_unchanged_and_recorded(telemetry: Any) -> None:
+    exporter, _ = telemetry
+    with pytest.raises(FakeError) as caught:
+        FakeClient().create(model="m1", fail=True)
+    (span,) = exporter.get_finished_spans()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.attributes[A.ERROR_TYPE] == "fake_FakeError"
+    assert span.events[0].attributes["exception.message"] == "boom"
+    assert str(caught.value) == "boom"
+
+
+@pytest.mark.parametrize("method", ["request", "response", "stream"])
+def test_a_failing_recorder_never_breaks_the_call(
+    telemetry: Any, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    monkeypatch.delenv("AIOBS_OTEL_STRICT")  # production mode: log, don't raise
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("bug in telemetry code")
+
+    monkeypatch.setattr(Recorder, method, broken)
+    assert FakeClient().create(model="m1")["text"] == "hello"
+
+
+def test_stream_span_ends_when_exhausted_with_time_to_first_chunk(telemetry: Any) -> None:
+    exporter, _ = telemetry
+    stream = FakeClient().create(model="m1", stream=True)
+    assert exporter.get_finished_spans() == ()
+    assert list(stream) == ["a", "b", "c"]
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["fake.text"] == "abc"
+    assert span.attributes[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] >= 0
+
+
+def test_stream_span_ends_on_close_and_on_garbage_collection(telemetry: Any) -> None:
+    exporter, _ = telemetry
+    closed = FakeClient().create(model="m1", stream=True)
+    next(closed)
+    closed.close()
+    assert len(exporter.get_finished_spans()) == 1
+    abandoned = FakeClient().create(model="m2", stream=True)
+    next(abandoned)
+    del abandoned
+    gc.collect()
+    names = [s.name for s in exporter.get_finished_spans()]
+    assert names == ["chat m1", "chat m2"]
+    assert exporter.get_finished_spans()[1].attributes["fake.text"] == "a"
+
+
+def test_async_call_stream_and_error(telemetry: Any) -> None:
+    exporter, _ = telemetry
+
+    async def run() -> list[str]:
+        client = FakeClient()
+        assert (await client.acreate(model="m1"))["text"] == "hi"
+        chunks = [c async for c in await client.acreate(model="m2", stream=True)]
+        with pytest.raises(FakeError):
+            await client.acreate(model="m3", fail=True)
+        return chunks
+
+    assert asyncio.run(run()) == ["x", "y"]
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    assert spans["chat m2"].attributes["fake.text"] == "xy"
+    assert spans["chat m3"].status.status_code is StatusCode.ERROR
+    assert spans["chat m1"].attributes[A.CODE_FUNCTION_NAME] == "test_async_call_stream_and_error.<locals>.run"
+
+
+def test_uninstrument_restores_the_original_method(telemetry: Any) -> None:
+    FakeInstrumentor().uninstrument()
+    assert not hasattr(FakeClient.create, "__wrapped__")
+    FakeInstrumentor().instrument()  # the fixture uninstruments again
