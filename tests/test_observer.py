@@ -272,3 +272,22 @@ def test_second_observer_on_the_same_provider_warns(
         other.observe()
     assert "another Observer is already attached" in caplog.text
     other.reset()
+
+
+def test_span_started_after_end_under_a_session_span_stays_in_that_session(
+    observer: Any, tmp_path: Any
+) -> None:
+    @observe
+    def child() -> int:
+        return 1
+
+    @observe
+    def parent() -> int:
+        observer.end()  # the session ends while parent is still running
+        return child()
+
+    session_id = observer.observe(session_name="late-child")
+    parent()
+    document = json.loads(Path(observer.flush(path=str(tmp_path / "late.json"))).read_text())
+    names = {e["name"]: e["session_id"] for e in document["function_events"]}
+    assert names == {"parent": session_id, "child": session_id}

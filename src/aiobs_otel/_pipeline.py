@@ -41,13 +41,24 @@ class SessionSpanProcessor(SpanProcessor):
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         stamp = self._current_stamp()
-        if stamp is None:
-            return
         parent = span.parent
-        if parent is not None and parent.is_valid and not parent.is_remote:
-            span.set_attributes(stamp.on_every_span)
-        else:
-            span.set_attributes(stamp.on_local_roots)
+        local_child = parent is not None and parent.is_valid and not parent.is_remote
+        if stamp is None:
+            if local_child:
+                self._inherit_session(span, parent_context)
+            return
+        span.set_attributes(stamp.on_every_span if local_child else stamp.on_local_roots)
+
+    @staticmethod
+    def _inherit_session(span: Span, parent_context: Context | None) -> None:
+        """Between sessions (after end() or flush()), a span started under a span
+        of a session still belongs to that session's tree."""
+        parent_span = trace.get_current_span(parent_context)
+        parent_attributes = getattr(parent_span, "attributes", None)
+        if parent_attributes:
+            session_id = parent_attributes.get(A.SESSION_ID)
+            if session_id is not None:
+                span.set_attribute(A.SESSION_ID, session_id)
 
     def on_end(self, span: ReadableSpan) -> None:
         return None

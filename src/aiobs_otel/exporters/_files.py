@@ -9,16 +9,21 @@ import tempfile
 from typing import Any
 
 
+def json_bytes(document: Any, *, indent: int | None = 2) -> bytes:
+    """UTF-8 JSON of an export. Lone surrogates in user data would make the
+    encoding fail: they are escaped (``\\udXXX`` is valid JSON), so one string
+    never costs the whole export."""
+    text = json.dumps(document, ensure_ascii=False, indent=indent, default=str)
+    return text.encode("utf-8", "backslashreplace")
+
+
 def write_json_atomic(path: str, document: Any) -> int:
     """Write ``document`` to ``path`` through a temp file and a rename; return
     the bytes written. Raises ``OSError`` (with the path) when it cannot."""
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
-    text = json.dumps(document, ensure_ascii=False, indent=2, default=str)
-    # Lone surrogates in user data would make the UTF-8 encoding fail: escape them
-    # (``\udXXX`` is valid JSON), never lose the whole export over one string.
-    data = text.encode("utf-8", "backslashreplace")
+    data = json_bytes(document)
     fd, tmp = tempfile.mkstemp(prefix=".aiobs-", suffix=".json.tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from typing import Any
 
+from ._files import json_bytes
 from .base import BaseExporter, ExportError, ExportResult
 from .models import ObservabilityExport
 
@@ -95,9 +95,7 @@ class GCSExporter(BaseExporter):
         self.validate(data)
         filename = kwargs.get("filename") or self._filename(data)
         blob_path = f"{self.prefix}{filename}"
-        payload = json.dumps(
-            data.model_dump(mode="json"), ensure_ascii=False, indent=2, default=str
-        ).encode("utf-8")
+        payload = json_bytes(data.model_dump(mode="json"))
         try:
             blob = self._get_client().bucket(self.bucket).blob(blob_path)
             if kwargs.get("metadata"):

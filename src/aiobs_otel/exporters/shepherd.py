@@ -34,6 +34,7 @@ from http.client import HTTPException
 from typing import Any
 
 from .._version import __version__
+from ._files import json_bytes
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -212,7 +213,7 @@ class ShepherdClient:
         }
         data = None
         if payload is not None:
-            data = json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+            data = json_bytes(payload, indent=None)
             headers["Content-Type"] = "application/json"
         if method == "POST":
             # One key per logical POST, shared by its retries: the service can
