@@ -8,6 +8,7 @@ span is reported as such (a status string) instead of a number.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,7 +134,5 @@ def _sdk_failure(error: BaseException) -> str:
 
 
 def _quietly(action: Callable[[], None]) -> None:
-    try:
+    with contextlib.suppress(Exception):
         action()
-    except Exception:
-        pass

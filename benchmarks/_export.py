@@ -127,8 +127,9 @@ def clone_to(templates: list[ReadableSpan], total: int) -> list[ReadableSpan]:
     return out[:total]
 
 
-def _flush_steps(pipeline: Pipeline, spans: list[ReadableSpan], path: str) -> tuple[float, float,
-                                                                                    int]:  # fmt: skip
+def _flush_steps(
+    pipeline: Pipeline, spans: list[ReadableSpan], path: str
+) -> tuple[float, float, int]:
     """The flush's steps on ``spans``; returns (convert+assemble s, write s, bytes)."""
     from aiobs_otel.exporters._convert import assemble, convert_spans
     from aiobs_otel.exporters._files import write_json_atomic

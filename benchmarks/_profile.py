@@ -61,8 +61,11 @@ def main(name: str) -> int:
     profiler.disable()
     if switch is not None:
         switch.disable()
-    for title, restriction in (("all code", ()),
-                               ("aiobs_otel + opentelemetry only", ("aiobs_otel|opentelemetry",))):  # fmt: skip
+    views: list[tuple[str, tuple[str, ...]]] = [
+        ("all code", ()),
+        ("aiobs_otel + opentelemetry only", ("aiobs_otel|opentelemetry",)),
+    ]
+    for title, restriction in views:
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("tottime").print_stats(*restriction, 30)

@@ -24,23 +24,24 @@ class Row:
     base: str = ""
     inst: str = ""
     added: str = ""
-    ratio: str = ""
+    ratio: str = ""  # on CPU time
+    wall: str = ""  # the ratio on wall time
     target: str = ""
     result: str = ""  # "met" / "missed: ..." / ""
     data: dict[str, Any] = field(default_factory=dict)
 
     def cells(self) -> list[str]:
         if self.status != "ok":
-            return [self.workload, self.arm, self.status, "", "", "", self.target, "-"]
+            return [self.workload, self.arm, self.status, "", "", "", "", self.target, "-"]
         return [self.workload, self.arm, self.base, self.inst, self.added, self.ratio,
-                self.target, self.result]  # fmt: skip
+                self.wall, self.target, self.result]  # fmt: skip
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-HEADERS = ["Workload", "Instrumentation", "Uninstrumented", "Instrumented", "Added",
-           "Ratio (IQR)", "Target", "Result"]  # fmt: skip
+HEADERS = ["Workload", "Instrumentation", "Uninstrumented", "Instrumented", "Added [IQR]",
+           "Ratio, CPU (IQR)", "Ratio, wall (IQR)", "Target", "Result"]  # fmt: skip
 
 
 def us(value: float) -> str:
@@ -48,11 +49,11 @@ def us(value: float) -> str:
 
 
 def ratio_text(ratio: float, iqr: tuple[float, float]) -> str:
-    return f"{ratio:.3f}x ({iqr[0]:.3f}–{iqr[1]:.3f})"
+    return f"{ratio:.3f}x ({iqr[0]:.3f} to {iqr[1]:.3f})"
 
 
 def verdict(value: float, limit: float, *, higher_is_better: bool, unit: str) -> str:
-    """"met", or "missed by N <unit> (P%)"."""
+    """ "met", or "missed by N <unit> (P%)"."""
     ok = value >= limit if higher_is_better else value <= limit
     if ok:
         return "met"

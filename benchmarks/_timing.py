@@ -18,8 +18,8 @@ from typing import Any
 
 
 @dataclass
-class Paired:
-    """Per-call nanoseconds of the two arms, one pair per round."""
+class Series:
+    """Per-call nanoseconds of the two arms, one pair per round, on one clock."""
 
     base_ns: list[float] = field(default_factory=list)
     inst_ns: list[float] = field(default_factory=list)
@@ -58,6 +58,18 @@ class Paired:
         return low / 1000, high / 1000
 
 
+@dataclass
+class Paired:
+    """The same rounds on two clocks: wall time (``perf_counter_ns``) and the
+    process's CPU time (``process_time_ns``, all threads). The workloads are
+    CPU-bound (no I/O: the transport is in-process), so on an idle machine the
+    two agree; on a shared one, CPU time leaves out the time other processes
+    held the cores, and is the steadier estimate."""
+
+    wall: Series = field(default_factory=Series)
+    cpu: Series = field(default_factory=Series)
+
+
 def _quartiles(values: list[float]) -> tuple[float, float]:
     if len(values) < 2:
         return values[0], values[0]
@@ -74,14 +86,19 @@ class Plan:
     warmup: int = 2
 
 
-def _time_batch(call: Callable[[], Any], batch: int, before: Callable[[], None] | None) -> float:
+def _time_batch(call: Callable[[], Any], batch: int,
+                before: Callable[[], None] | None) -> tuple[float, float]:  # fmt: skip
+    """Per-call (wall ns, CPU ns) of one batch."""
     if before is not None:
         before()
     gc.collect()
+    cpu = time.process_time_ns()
     start = time.perf_counter_ns()
     for _ in range(batch):
         call()
-    return (time.perf_counter_ns() - start) / batch
+    wall_end = time.perf_counter_ns()
+    cpu_end = time.process_time_ns()
+    return (wall_end - start) / batch, (cpu_end - cpu) / batch
 
 
 def paired(
@@ -101,12 +118,12 @@ def paired(
     """
     result = Paired()
 
-    def run_base() -> float:
+    def run_base() -> tuple[float, float]:
         if disable is not None:
             disable()
         return _time_batch(base, plan.batch, before_batch)
 
-    def run_inst() -> float:
+    def run_inst() -> tuple[float, float]:
         if enable is not None:
             enable()
         return _time_batch(inst, plan.batch, before_batch)
@@ -118,8 +135,10 @@ def paired(
             else:
                 i, b = run_inst(), run_base()
             if index >= plan.warmup:
-                result.base_ns.append(b)
-                result.inst_ns.append(i)
+                result.wall.base_ns.append(b[0])
+                result.wall.inst_ns.append(i[0])
+                result.cpu.base_ns.append(b[1])
+                result.cpu.inst_ns.append(i[1])
     finally:
         if disable is not None:
             disable()

@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self._record()
-        path, _, query = self.path.partition("?")
+        path = self.path.partition("?")[0]
         resource, _, method = path.rpartition(":")
         vertex = "/projects/" in resource
         model = resource.rsplit("/", 1)[-1]

@@ -1,141 +1,26 @@
-"""An OpenAI-compatible server on 127.0.0.1 and instrumented real clients.
-
-The server answers from a queue of scripted replies (JSON, an SSE stream or
-an error) and keeps every request it got, so tests can check what the SDK
-sent. It works with every supported openai release: the clients only get a
-``base_url``, no transport of a particular httpx generation.
-"""
+"""Fixtures for the OpenAI tests: a loopback server, real clients, and both
+instrumentors on private providers (``pytest_plugins = ("openai_fixtures",)``)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import openai
 import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from _openai_server import API_KEY, LoopbackServer, Telemetry, start_server
 from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
 from aiobs_otel.instrumentors.openai_embeddings import OpenAIEmbeddingsInstrumentor
-
-API_KEY = "sk-test-secret-4f9a1c"
-
-
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None  # JSON body
-    chunks: list[dict[str, Any]] | None = None  # SSE data events, then [DONE]
-
-
-def completion(text: str = "Hello there!", **extra: Any) -> dict[str, Any]:
-    body = {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1700000000,
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [{"index": 0, "finish_reason": "stop",
-                     "message": {"role": "assistant", "content": text}}],
-        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17,
-                  "prompt_tokens_details": {"cached_tokens": 4},
-                  "completion_tokens_details": {"reasoning_tokens": 2}},
-    }  # fmt: skip
-    body.update(extra)
-    return body
-
-
-def chunk(delta: dict[str, Any] | None = None, finish: str | None = None,
-          usage: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
-    choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish}]
-    out: dict[str, Any] = {"id": "chatcmpl-s", "object": "chat.completion.chunk",
-                           "created": 1700000000, "model": "gpt-4o-mini", "choices": choices}  # fmt: skip
-    if usage is not None:
-        out["usage"] = usage
-    return out
-
-
-def text_chunks(*pieces: str, usage: bool = True) -> list[dict[str, Any]]:
-    chunks = [chunk({"role": "assistant", "content": ""})]
-    chunks += [chunk({"content": p}) for p in pieces]
-    chunks.append(chunk({}, finish="stop"))
-    if usage:
-        chunks.append(chunk(None, usage={"prompt_tokens": 9, "completion_tokens": 3,
-                                         "total_tokens": 12}))  # fmt: skip
-    return chunks
-
-
-def embeddings_body(count: int = 2, dim: int = 3) -> dict[str, Any]:
-    data = [{"object": "embedding", "index": i, "embedding": [0.5 + i] * dim}
-            for i in range(count)]  # fmt: skip
-    return {"object": "list", "data": data, "model": "text-embedding-3-small",
-            "usage": {"prompt_tokens": 7, "total_tokens": 7}}  # fmt: skip
-
-
-def error_body(message: str, code: str = "bad_request") -> dict[str, Any]:
-    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
-
-
-@dataclass
-class LoopbackServer:
-    url: str
-    replies: list[Reply] = field(default_factory=list)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    headers: list[dict[str, str]] = field(default_factory=list)
-
-    def next_reply(self, path: str, body: dict[str, Any]) -> Reply:
-        if self.replies:
-            return self.replies.pop(0)
-        if path.endswith("/embeddings"):
-            return Reply(body=embeddings_body())
-        if body.get("stream"):
-            return Reply(chunks=text_chunks("Hel", "lo"))
-        return Reply(body=completion())
-
-
-def _handler(server: LoopbackServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-            length = int(self.headers.get("content-length") or 0)
-            body = json.loads(self.rfile.read(length) or b"{}")
-            server.requests.append(body)
-            server.headers.append({k.lower(): v for k, v in self.headers.items()})
-            reply = server.next_reply(self.path, body)
-            self.send_response(reply.status)
-            if reply.chunks is not None:
-                self.send_header("content-type", "text/event-stream")
-                self.end_headers()
-                for item in reply.chunks:
-                    self.wfile.write(f"data: {json.dumps(item)}\n\n".encode())
-                self.wfile.write(b"data: [DONE]\n\n")
-                return
-            payload = json.dumps(reply.body).encode()
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 @pytest.fixture
 def openai_server() -> Iterator[LoopbackServer]:
-    server = LoopbackServer(url="")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    httpd.daemon_threads = True
-    server.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    server, httpd = start_server()
     yield server
     httpd.shutdown()
     httpd.server_close()
@@ -152,30 +37,6 @@ def async_client(openai_server: LoopbackServer) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=openai_server.url, api_key=API_KEY, max_retries=0)
 
 
-@dataclass
-class Telemetry:
-    exporter: InMemorySpanExporter
-    reader: InMemoryMetricReader
-
-    def spans(self) -> list[ReadableSpan]:
-        return list(self.exporter.get_finished_spans())
-
-    def only_span(self) -> ReadableSpan:
-        found = self.spans()
-        assert len(found) == 1, [s.name for s in found]
-        return found[0]
-
-    def histogram(self, name: str) -> list[Any]:
-        data = self.reader.get_metrics_data()
-        points: list[Any] = []
-        for resource in data.resource_metrics if data else []:
-            for scope in resource.scope_metrics:
-                for metric in scope.metrics:
-                    if metric.name == name:
-                        points.extend(metric.data.data_points)
-        return points
-
-
 @pytest.fixture
 def telemetry() -> Iterator[Telemetry]:
     """Both OpenAI instrumentors on a private TracerProvider and MeterProvider."""
@@ -190,8 +51,3 @@ def telemetry() -> Iterator[Telemetry]:
     for instrumentor in (OpenAIChatInstrumentor(), OpenAIEmbeddingsInstrumentor()):
         if instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.uninstrument()
-
-
-def assert_no_secret(*texts: str) -> None:
-    for text in texts:
-        assert API_KEY not in text

@@ -1,10 +1,9 @@
 """Files we write load with the real aiobs 0.2.0 models.
 
-aiobs has import-time side effects, so it lives in its own interpreter, named by
-``AIOBS_REF_PYTHON`` (``.ci/run`` creates a venv with ``pip install aiobs==0.2.0``;
-locally: ``python -m venv /tmp/aiobsvenv && /tmp/aiobsvenv/bin/pip install
-aiobs==0.2.0`` then ``AIOBS_REF_PYTHON=/tmp/aiobsvenv/bin/python``). Without it
-the test fails: compatibility is the point of the format, never skipped.
+aiobs has import-time side effects, so it lives in its own interpreter:
+``AIOBS_REF_PYTHON``, else ``.venv-aiobs/bin/python`` in the repository (which
+``scripts/test.sh`` creates with ``pip install aiobs==0.2.0``). Without it the
+test fails: compatibility is the point of the format, never skipped.
 """
 
 from __future__ import annotations
@@ -50,12 +49,12 @@ print(json.dumps({
 
 
 def reference_python() -> str:
-    python = os.environ.get("AIOBS_REF_PYTHON")
-    if not python:
+    default = os.path.join(os.path.dirname(__file__), "..", ".venv-aiobs", "bin", "python")
+    python = os.environ.get("AIOBS_REF_PYTHON") or os.path.abspath(default)
+    if not os.path.exists(python):
         pytest.fail(
-            "AIOBS_REF_PYTHON is not set: point it at a Python with aiobs==0.2.0 installed "
-            "(python -m venv /tmp/aiobsvenv && /tmp/aiobsvenv/bin/pip install aiobs==0.2.0; "
-            "AIOBS_REF_PYTHON=/tmp/aiobsvenv/bin/python). .ci/run does this."
+            f"no Python with aiobs==0.2.0 at {python}: run scripts/test.sh, or set "
+            "AIOBS_REF_PYTHON to an interpreter that has it (pip install aiobs==0.2.0)"
         )
     if not os.path.isfile(python) or not os.access(python, os.X_OK):
         pytest.fail(f"AIOBS_REF_PYTHON={python!r} is not an executable file")

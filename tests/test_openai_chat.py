@@ -10,21 +10,17 @@ from typing import Any
 import openai
 import pytest
 import wrapt
-from openai_fixtures import (  # noqa: F401 - fixtures
+from opentelemetry.trace import SpanKind, StatusCode
+
+from _openai_server import (
     API_KEY,
     LoopbackServer,
     Reply,
     Telemetry,
     assert_no_secret,
-    async_client,
-    client,
     completion,
     error_body,
-    openai_server,
-    telemetry,
 )
-from opentelemetry.trace import SpanKind, StatusCode
-
 from aiobs_otel import Observer
 from aiobs_otel.instrumentors._metrics import DURATION_BUCKETS, TOKEN_BUCKETS
 from aiobs_otel.instrumentors.openai_chat import ChatRecorder, OpenAIChatInstrumentor
@@ -35,6 +31,8 @@ MESSAGES: list[Any] = [
 ]
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "parameters": {
     "type": "object", "properties": {"city": {"type": "string"}}}}}]  # fmt: skip
+
+pytest_plugins = ("openai_fixtures",)
 
 
 def _line_of(marker: str) -> int:
@@ -97,7 +95,8 @@ def test_sync_call_span_attributes_and_metrics(client: openai.OpenAI, telemetry:
 async def test_async_call_and_callsite(async_client: openai.AsyncOpenAI,
                                        telemetry: Telemetry) -> None:  # fmt: skip
     result = await async_client.chat.completions.create(  # CALLSITE-ASYNC
-        model="gpt-4o-mini", messages=MESSAGES)
+        model="gpt-4o-mini", messages=MESSAGES
+    )
     assert result.id == "chatcmpl-1"
     span = telemetry.only_span()
     assert span.name == "chat gpt-4o-mini"
@@ -117,8 +116,8 @@ def test_tool_calls_and_tool_results(client: openai.OpenAI, telemetry: Telemetry
         "message": {"role": "assistant", "content": None, "tool_calls": [call]}}])))  # fmt: skip
     first = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, tools=TOOLS)
     tool_call = first.choices[0].message.tool_calls[0]  # type: ignore[index]
-    followup = [*MESSAGES, first.choices[0].message,
-                {"role": "tool", "tool_call_id": tool_call.id, "content": "18C, sunny"}]  # fmt: skip
+    result = {"role": "tool", "tool_call_id": tool_call.id, "content": "18C, sunny"}
+    followup = [*MESSAGES, first.choices[0].message, result]
     client.chat.completions.create(model="gpt-4o-mini", messages=followup, tools=TOOLS)
 
     one, two = telemetry.spans()

@@ -11,27 +11,25 @@ from typing import Any
 
 import openai
 import pytest
-from openai_fixtures import (  # noqa: F401 - fixtures
-    LoopbackServer,
-    Reply,
-    Telemetry,
-    assert_no_secret,
-    async_client,
-    client,
-    embeddings_body,
-    error_body,
-    openai_server,
-    telemetry,
-)
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
+from _openai_server import (
+    LoopbackServer,
+    Reply,
+    Telemetry,
+    assert_no_secret,
+    embeddings_body,
+    error_body,
+)
 from aiobs_otel import Observer
 from aiobs_otel.instrumentors.openai_embeddings import OpenAIEmbeddingsInstrumentor
 
 MODEL = "text-embedding-3-small"
+
+pytest_plugins = ("openai_fixtures",)
 
 
 def _json(span: Any, key: str) -> Any:

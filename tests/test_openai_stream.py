@@ -9,25 +9,22 @@ from pathlib import Path
 from typing import Any
 
 import openai
-from openai_fixtures import (  # noqa: F401 - fixtures
+from opentelemetry.sdk.trace import ReadableSpan
+
+from _openai_server import (
     LoopbackServer,
     Reply,
     Telemetry,
     assert_no_secret,
-    async_client,
     chunk,
-    client,
-    openai_server,
-    telemetry,
-    text_chunks,
 )
-from opentelemetry.sdk.trace import ReadableSpan
-
 from aiobs_otel import Observer
 from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 USAGE = {"include_usage": True}
+
+pytest_plugins = ("openai_fixtures",)
 
 
 def _output(span: ReadableSpan) -> Any:

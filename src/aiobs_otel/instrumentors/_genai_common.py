@@ -148,8 +148,9 @@ def part(value: Any) -> dict[str, Any]:
                 "arguments": to_jsonable(field(call, "args"))}  # fmt: skip
     reply = field(value, "function_response")
     if reply is not None:
+        response = to_jsonable(field(reply, "response"))
         return {"type": "tool_call_response", "id": field(reply, "id"),
-                "name": field(reply, "name"), "response": to_jsonable(field(reply, "response"))}  # fmt: skip
+                "name": field(reply, "name"), "response": response}  # fmt: skip
     described = media(value)
     if described is not None:
         return described
@@ -226,8 +227,9 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for tool in tools or []:
         if callable(tool) and not hasattr(tool, "function_declarations"):
-            out.append({"type": "function", "name": getattr(tool, "__name__", repr(tool)),
-                        "description": (getattr(tool, "__doc__", None) or "").strip() or None})  # fmt: skip
+            doc = (getattr(tool, "__doc__", None) or "").strip() or None
+            name = getattr(tool, "__name__", repr(tool))
+            out.append({"type": "function", "name": name, "description": doc})
             continue
         declarations = field(tool, "function_declarations")
         for declaration in declarations or []:

@@ -102,7 +102,9 @@ def _record(call: ProviderCall, responses: list[Any], content: bool) -> None:
     call.set_response_model(model)
     call.set({A.GEN_AI_RESPONSE_ID: response_id})
     if usage is not None:
-        call.set_usage(g.field(usage, "prompt_token_count"), g.field(usage, "candidates_token_count"))
+        call.set_usage(
+            g.field(usage, "prompt_token_count"), g.field(usage, "candidates_token_count")
+        )
         call.set({
             A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: g.field(usage, "cached_content_token_count"),
             A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: g.field(usage, "thoughts_token_count"),
@@ -143,7 +145,7 @@ class GenAIGenerateContentInstrumentor(ProviderInstrumentor):
     ``.generate_content_stream`` of google-genai (Developer API and Vertex AI)."""
 
     scope = "aiobs_otel.genai"
-    instruments = ("google-genai >= 1.0.0, < 4",)
+    instruments = ("google-genai >= 1.3.0, < 4",)
     targets = (
         Target(_MODULE, "Models.generate_content"),
         Target(_MODULE, "Models.generate_content_stream"),

@@ -33,8 +33,9 @@ from ._openai_common import (
 )
 from ._openai_raw import is_raw_response, record_raw_response
 
-# The supported SDK range (oldest release tested in CI .. newest major).
-INSTRUMENTS = ("openai >= 1.0, < 4",)
+# The supported SDK range; CI tests the oldest and the newest release. 1.26.0
+# is the first whose create() takes ``stream_options`` (usage of streams).
+INSTRUMENTS = ("openai >= 1.26.0, < 4",)
 
 # Request parameters without a convention name, kept for the event's ``other``.
 _OTHER_PARAMS = (
