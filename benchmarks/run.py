@@ -108,11 +108,13 @@ def chunk_check(result: Series) -> str:
     return verdict(per_chunk, CHUNK_TARGET_US, higher_is_better=False, unit="µs/chunk")
 
 
-def measure_arm(spec: _arms.ArmSpec, workload: str, call: Callable[[], Any] | None, plan: Plan,
-                pipeline: _telemetry.Pipeline, *, target: str = "",
-                check: Callable[[Series], str] = lambda _r: "",
+def measure_arm(spec: _arms.ArmSpec, key: str, workload: str,
+                call: Callable[[], Any] | None, plan: Plan, pipeline: _telemetry.Pipeline, *,
+                target: str = "", check: Callable[[Series], str] = lambda _r: "",
                 added_per: int = 1) -> tuple[Row, _arms.Switch | None]:  # fmt: skip
-    row_id = f"{workload}/{spec.key}"
+    """One workload with and without one instrumentation; the row is a status
+    instead of numbers when the instrumentation cannot run."""
+    row_id = f"{key}/{spec.key}"
     if call is None:
         return unavailable(row_id, workload, spec.key, "SDK not installed", target), None
     switch, status = _arms.open_switch(spec, pipeline, call)
@@ -191,48 +193,45 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[Row], dict[str, Any],
     pipeline = _telemetry.build_pipeline()
     clients = W.make_clients()
     chat, stream = W.chat_call(clients), W.stream_call(clients)
-    ours: list[Row] = []
-    switches: dict[str, _arms.Switch] = {}
-    chat_target = f"≤ {CHAT_TARGET:g}x"
+    stream_name = f"stream ({W.STREAM_CHUNKS} chunks)"
     chunk_target = f"≤ {CHUNK_TARGET_US:g} µs/chunk"
-    cases = [
-        (_arms.AIOBS_CHAT, "chat", chat, plans.call, chat_target, chat_check, 1),
-        (_arms.AIOBS_CHAT, f"stream ({W.STREAM_CHUNKS} chunks)", stream, plans.stream,
-         chunk_target, chunk_check, W.STREAM_CHUNKS),
-        (_arms.AIOBS_EMBEDDINGS, "embeddings", W.embeddings_call(clients), plans.call, "", None, 1),
-        (_arms.AIOBS_GENAI, "generate_content", W.gemini_call(clients), plans.call, "", None, 1),
+    cases = [  # spec, key, workload, call, plan, target, check, calls per added
+        (_arms.AIOBS_CHAT, "chat", "chat", chat, plans.call, f"≤ {CHAT_TARGET:g}x", chat_check, 1),
+        (_arms.AIOBS_CHAT, "stream", stream_name, stream, plans.stream, chunk_target,
+         chunk_check, W.STREAM_CHUNKS),
+        (_arms.AIOBS_EMBEDDINGS, "embeddings", "embeddings", W.embeddings_call(clients),
+         plans.call, "", None, 1),
+        (_arms.AIOBS_GENAI, "generate_content", "generate_content", W.gemini_call(clients),
+         plans.call, "", None, 1),
     ]  # fmt: skip
-    for spec, workload, call, plan, target, check, per in cases:
-        row, switch = measure_arm(spec, workload, call, plan, pipeline, target=target,
+    ours: list[Row] = []
+    export_calls: dict[str, Callable[[], Any]] = {}
+    export_switches: list[_arms.Switch] = []
+    for spec, key, workload, call, plan, target, check, per in cases:
+        row, switch = measure_arm(spec, key, workload, call, plan, pipeline, target=target,
                                   check=check or (lambda _r: ""), added_per=per)  # fmt: skip
         ours.append(row)
-        if switch is not None:
-            switches[workload] = switch
         progress(row)
+        if switch is not None and key != "stream" and call is not None:
+            export_calls[key] = call
+            export_switches.append(switch)
     for row in observe_rows(plans.observe, pipeline):
         ours.append(row)
         progress(row)
 
-    others: list[Row] = [r for r in ours if r.id.startswith(("chat/", "stream"))]
+    others: list[Row] = [r for r in ours if r.id.split("/")[0] in ("chat", "stream")]
     for spec in _arms.OTHER_OPENAI:
         if _arms.distribution_version(spec.distribution) is None and args.skip_missing:
             continue
-        for workload, call, plan, per in (("chat", chat, plans.call, 1),
-                                          (f"stream ({W.STREAM_CHUNKS} chunks)", stream,
-                                           plans.stream, W.STREAM_CHUNKS)):  # fmt: skip
-            row, _ = measure_arm(spec, workload, call, plan, pipeline, added_per=per)
+        for key, workload, call, plan, per in (
+            ("chat", "chat", chat, plans.call, 1),
+            ("stream", stream_name, stream, plans.stream, W.STREAM_CHUNKS),
+        ):
+            row, _ = measure_arm(spec, key, workload, call, plan, pipeline, added_per=per)
             others.append(row)
             progress(row)
 
-    calls = {"chat": chat}
-    for name, maker in (("embeddings", W.embeddings_call), ("generate_content", W.gemini_call)):
-        made = maker(clients)
-        if made is not None and name in switches:
-            calls[name] = made
-    used = list({id(s): s for k, s in switches.items() if k in calls or k == "chat"}.values())
-    if "chat" not in switches:
-        calls = {}
-    export, export_data = export_row(plans, pipeline, calls, used)
+    export, export_data = export_row(plans, pipeline, export_calls, export_switches)
     ours.append(export)
     progress(export)
     versions = {

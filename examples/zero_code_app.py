@@ -25,7 +25,8 @@ def main() -> None:
     vectors = openai.embeddings.create(model="text-embedding-3-small", input=["vector database"])
     print("embedding dimensions:", len(vectors.data[0].embedding))
 
-    answer = gemini_client().models.generate_content(
+    gemini = gemini_client()  # keep a reference: a dropped genai.Client closes itself
+    answer = gemini.models.generate_content(
         model="gemini-2.0-flash", contents="Say hello in French."
     )
     print("gemini:", answer.text)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run them all. Arguments go to pytest.
+#   .venv          the package with every extra, and the test tools
+#   .venv-aiobs    aiobs 0.2.0: exports are validated with its own models
+#   .venv-phoenix  Arize Phoenix: the real OTLP backend of the zero-code tests
+#   .venv-oldest   the oldest openai and google-genai releases we support
+source "$(dirname "$0")/_venv.sh"
+OLDEST_OPENAI=${OLDEST_OPENAI:-1.0.0}
+OLDEST_GENAI=${OLDEST_GENAI:-1.3.0}
+
+make_venv .venv -e ".[dev,gcs,view]"
+make_venv .venv-aiobs "aiobs==0.2.0"
+make_venv .venv-phoenix "arize-phoenix==20.26.1"
+make_venv .venv-oldest -e ".[dev]" "openai==$OLDEST_OPENAI" "google-genai==$OLDEST_GENAI"
+
+echo "== lint and types"
+.venv/bin/ruff check src tests benchmarks examples
+.venv/bin/ruff format --check src tests benchmarks examples
+.venv/bin/mypy
+
+# pytest exits 5 when it ran no test: that is a failure here.
+run_pytest() {
+  local status=0
+  "$@" || status=$?
+  if [ "$status" -eq 5 ]; then
+    echo "pytest ran no test" >&2
+    return 1
+  fi
+  return "$status"
+}
+
+echo "== tests (newest SDKs: openai $(.venv/bin/python -c 'import openai; print(openai.__version__)'), google-genai $(.venv/bin/python -c 'from google.genai import version; print(version.__version__)'))"
+run_pytest .venv/bin/pytest -q -p no:cacheprovider "$@"
+
+echo "== provider tests on the oldest supported SDKs (openai $OLDEST_OPENAI, google-genai $OLDEST_GENAI)"
+run_pytest .venv-oldest/bin/pytest -q -p no:cacheprovider \
+  tests/test_openai_*.py tests/test_genai_*.py tests/test_lifecycle.py

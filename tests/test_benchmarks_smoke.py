@@ -1,0 +1,42 @@
+"""The benchmark harness runs end to end and reports every row (no timing
+assertions: the numbers belong in BENCHMARKS.md, not in a test)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = {
+    "chat/aiobs-otel": "aiobs_otel.instrumentors.openai_chat",
+    "stream/aiobs-otel": "aiobs_otel.instrumentors.openai_chat",
+    "embeddings/aiobs-otel": "aiobs_otel.instrumentors.openai_embeddings",
+    "generate_content/aiobs-otel": "aiobs_otel.instrumentors.genai_content",
+}
+OTHERS = ("otel-contrib genai-openai", "otel-contrib openai-v2", "openinference", "openllmetry")
+
+
+def test_quick_run_reports_every_row(tmp_path: Path) -> None:
+    out = tmp_path / "rows.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick", "--rounds", "1",
+               "--batch", "1", "--spans", "300", "--json", str(out)]  # fmt: skip
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {row["id"]: row for row in json.loads(out.read_text(encoding="utf-8"))}
+
+    expected = {*OURS, "observe/aiobs-otel", "observe/sdk-floor", "export/aiobs-otel"}
+    expected |= {f"{workload}/{arm}" for arm in OTHERS for workload in ("chat", "stream")}
+    assert expected <= set(rows)
+    for row_id, module in OURS.items():
+        if importlib.util.find_spec(module) is not None:
+            assert rows[row_id]["status"] == "ok", rows[row_id]
+            assert rows[row_id]["ratio"].endswith(")")
+    for row_id in ("observe/aiobs-otel", "observe/sdk-floor", "export/aiobs-otel"):
+        assert rows[row_id]["status"] == "ok", rows[row_id]
+    assert rows["export/aiobs-otel"]["data"]["spans"] == 300
+    assert not [r for r in rows.values() if r["status"].startswith("error")]
+    assert "aiobs-otel overhead" in done.stdout
+    assert "Conversion (convert_spans + assemble)" in done.stdout
