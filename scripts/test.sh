@@ -3,15 +3,18 @@
 #   .venv          the package with every extra, and the test tools
 #   .venv-aiobs    aiobs 0.2.0: exports are validated with its own models
 #   .venv-phoenix  Arize Phoenix: the real OTLP backend of the zero-code tests
-#   .venv-oldest   the oldest openai and google-genai releases we support
+#   .venv-oldest-openai, .venv-oldest-genai: the oldest SDK releases we support
+#     (separate: openai releases before 1.55.3 need httpx < 0.28, google-genai 1.x
+#     needs httpx >= 0.28)
 source "$(dirname "$0")/_venv.sh"
-OLDEST_OPENAI=${OLDEST_OPENAI:-1.0.0}
+OLDEST_OPENAI=${OLDEST_OPENAI:-1.26.0}
 OLDEST_GENAI=${OLDEST_GENAI:-1.3.0}
 
 make_venv .venv -e ".[dev,gcs,view]"
 make_venv .venv-aiobs "aiobs==0.2.0"
 make_venv .venv-phoenix "arize-phoenix==20.26.1"
-make_venv .venv-oldest -e ".[dev]" "openai==$OLDEST_OPENAI" "google-genai==$OLDEST_GENAI"
+make_venv .venv-oldest-openai -e . "openai==$OLDEST_OPENAI" "httpx<0.28" pytest pytest-asyncio
+make_venv .venv-oldest-genai -e . "google-genai==$OLDEST_GENAI" pytest pytest-asyncio
 
 echo "== lint and types"
 .venv/bin/ruff check src tests benchmarks examples
@@ -32,6 +35,8 @@ run_pytest() {
 echo "== tests (newest SDKs: openai $(.venv/bin/python -c 'import openai; print(openai.__version__)'), google-genai $(.venv/bin/python -c 'from google.genai import version; print(version.__version__)'))"
 run_pytest .venv/bin/pytest -q -p no:cacheprovider "$@"
 
-echo "== provider tests on the oldest supported SDKs (openai $OLDEST_OPENAI, google-genai $OLDEST_GENAI)"
-run_pytest .venv-oldest/bin/pytest -q -p no:cacheprovider \
-  tests/test_openai_*.py tests/test_genai_*.py tests/test_lifecycle.py
+echo "== provider tests on the oldest supported openai ($OLDEST_OPENAI)"
+run_pytest .venv-oldest-openai/bin/pytest -q -p no:cacheprovider tests/test_openai_*.py
+
+echo "== provider tests on the oldest supported google-genai ($OLDEST_GENAI)"
+run_pytest .venv-oldest-genai/bin/pytest -q -p no:cacheprovider tests/test_genai_*.py
