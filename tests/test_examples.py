@@ -26,13 +26,15 @@ VIDEO = ("gemini", "models.generate_videos", "veo-3.1-generate-preview")
 _NOT_INHERITED = ("AIOBS_", "OTEL_", "LLM_OBS_OUT", "OPENAI_", "GEMINI_", "GOOGLE_")
 
 
-def run_example(name: str, tmp_path: Path, **env: str) -> tuple[ObservabilityExport, str]:
-    """``python examples/<name>.py`` in tmp_path; returns the export and stdout."""
+def run_example(
+    name: str, tmp_path: Path, *args: str, **env: str
+) -> tuple[ObservabilityExport, str]:
+    """``python examples/<name>.py [args]`` in tmp_path; returns the export and stdout."""
     out = tmp_path / "export.json"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
     clean.update(AIOBS_EXAMPLES_STANDIN="1", AIOBS_OTEL_STRICT="1", LLM_OBS_OUT=str(out), **env)
     result = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py")],
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
         cwd=tmp_path,
         env=clean,
         capture_output=True,
@@ -133,23 +135,10 @@ def test_pipeline_nests_each_call_under_its_step(tmp_path: Path) -> None:
 
 
 def test_pipeline_takes_the_prompt_from_the_command_line(tmp_path: Path) -> None:
-    out = tmp_path / "export.json"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
-    clean.update(AIOBS_EXAMPLES_STANDIN="1", LLM_OBS_OUT=str(out))
-    script = str(EXAMPLES / "pipeline.py")
-    result = subprocess.run(
-        [sys.executable, script, "Why version APIs?"],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert_clean_run(result)
-    export = ObservabilityExport.model_validate(json.loads(out.read_text()))
+    export, _ = run_example("pipeline", tmp_path, "Why version APIs?")
     research = next(f for f in export.function_events if f.name == "research")
     assert research.args == ["Why version APIs?"]
+    assert "Why version APIs?" in export.events[0].request["messages"][0]["content"]
 
 
 def test_labels_from_code_env_and_updates(tmp_path: Path) -> None:

@@ -187,7 +187,11 @@ def _callsite(attrs: Mapping[str, Any], cwd: str) -> dict[str, Any] | None:
         return None
     if isinstance(path, str) and os.path.isabs(path):
         with contextlib.suppress(ValueError):  # another drive, on Windows
-            path = os.path.relpath(path, cwd)
+            relative = os.path.relpath(path, cwd)
+            # Relative to the working directory, as in aiobs; a file outside it
+            # keeps its absolute path rather than a chain of "../".
+            if not relative.startswith(os.pardir):
+                path = relative
     return {"file": path, "line": line, "function": function}
 
 

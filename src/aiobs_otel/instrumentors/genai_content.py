@@ -9,12 +9,11 @@ Usage::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 from .. import attributes as A
-from .._safe import to_jsonable
+from .._safe import dumps
 from . import _genai_common as g
 from ._base import ProviderInstrumentor, Target
 from ._lifecycle import ApiRecorder, ProviderCall
@@ -35,10 +34,6 @@ _CONFIG_ATTRIBUTES = {
 }
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
-
-
 class GenerateContentRecorder:
     """Request, response and stream chunks of ``generate_content[_stream]``."""
 
@@ -56,13 +51,13 @@ class GenerateContentRecorder:
         if stops:
             attributes[A.GEN_AI_REQUEST_STOP_SEQUENCES] = [str(s) for s in stops]
         if content:
-            attributes[A.GEN_AI_INPUT_MESSAGES] = _dumps(g.input_messages(kwargs.get("contents")))
+            attributes[A.GEN_AI_INPUT_MESSAGES] = dumps(g.input_messages(kwargs.get("contents")))
             system = g.system_parts(g.field(config, "system_instruction"))
             if system:
-                attributes[A.GEN_AI_SYSTEM_INSTRUCTIONS] = _dumps(system)
+                attributes[A.GEN_AI_SYSTEM_INSTRUCTIONS] = dumps(system)
             tools = g.tool_definitions(g.field(config, "tools"))
             if tools:
-                attributes[A.GEN_AI_TOOL_DEFINITIONS] = _dumps(tools)
+                attributes[A.GEN_AI_TOOL_DEFINITIONS] = dumps(tools)
         return f"{OPERATION} {model}", attributes
 
     def stream(self, result: Any, kwargs: Mapping[str, Any]) -> ContentChunks | None:
@@ -114,7 +109,7 @@ def _record(call: ProviderCall, responses: list[Any], content: bool) -> None:
     if reasons:
         call.set({A.GEN_AI_RESPONSE_FINISH_REASONS: reasons})
     if content and messages:
-        call.set({A.GEN_AI_OUTPUT_MESSAGES: _dumps(messages)})
+        call.set({A.GEN_AI_OUTPUT_MESSAGES: dumps(messages)})
 
 
 def _merged_outputs(chunks: list[Any]) -> list[dict[str, Any]]:

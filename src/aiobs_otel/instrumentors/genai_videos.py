@@ -20,7 +20,6 @@ user's polling (``client.operations.get``) sees ``done``. So:
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections import OrderedDict
@@ -32,7 +31,7 @@ from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode,
 
 from .. import attributes as A
 from .._callsite import callsite_attributes
-from .._safe import report_internal_error, to_jsonable, truncate_text
+from .._safe import dumps, report_internal_error, to_jsonable, truncate_text
 from . import _genai_common as g
 from ._base import ProviderInstrumentor, Target
 from ._lifecycle import ApiRecorder, ProviderCall, Telemetry, Wrapper
@@ -49,10 +48,6 @@ _CONFIG_FIELDS = (
     "generate_audio", "enhance_prompt", "person_generation", "output_gcs_uri",
     "compression_quality", "resize_mode",
 )  # fmt: skip
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
 
 
 # --- request -------------------------------------------------------------------
@@ -115,9 +110,9 @@ class GenerateVideosRecorder:
                           ("number_of_videos", A.GEN_AI_REQUEST_CHOICE_COUNT)):  # fmt: skip
             if isinstance(settings.get(name), int):
                 attributes[key] = settings[name]
-        attributes[A.AIOBS_REQUEST_EXTRA] = _dumps(extra)
+        attributes[A.AIOBS_REQUEST_EXTRA] = dumps(extra)
         if content and parts:
-            attributes[A.GEN_AI_INPUT_MESSAGES] = _dumps([{"role": "user", "parts": parts}])
+            attributes[A.GEN_AI_INPUT_MESSAGES] = dumps([{"role": "user", "parts": parts}])
         return f"{OPERATION} {model}", attributes
 
     def stream(self, result: Any, kwargs: Mapping[str, Any]) -> None:
@@ -125,7 +120,7 @@ class GenerateVideosRecorder:
 
     def response(self, call: ProviderCall, result: Any, content: bool) -> None:
         state = operation_state(result)
-        call.set({A.AIOBS_RESPONSE_EXTRA: _dumps(state)})
+        call.set({A.AIOBS_RESPONSE_EXTRA: dumps(state)})
         name = state.get("operation_name")
         if isinstance(name, str) and name and not state.get("done"):
             PENDING.remember(name, _pending_from(call))
@@ -222,7 +217,7 @@ def _record_poll(tracer: Tracer, operation: Any, start_ns: int) -> None:
     attributes.update(callsite_attributes())
     attributes[A.AIOBS_COMPLETES_SPAN_ID] = format(pending.span_context.span_id, "016x")
     state = operation_state(operation)
-    attributes[A.AIOBS_RESPONSE_EXTRA] = _dumps(state)
+    attributes[A.AIOBS_RESPONSE_EXTRA] = dumps(state)
     model = attributes.get(A.GEN_AI_REQUEST_MODEL)
     span = tracer.start_span(
         f"poll {OPERATION} {model}", kind=SpanKind.CLIENT, attributes=attributes,
