@@ -119,13 +119,17 @@ def test_result_passes_through_and_span_is_recorded(telemetry: Any) -> None:
     assert span.name == "chat m1"
     assert span.attributes["fake.text"] == "hello"
     assert span.attributes[A.GEN_AI_USAGE_INPUT_TOKENS] == 3
-    assert span.attributes[A.CODE_FUNCTION_NAME] == "test_result_passes_through_and_span_is_recorded"
+    assert (
+        span.attributes[A.CODE_FUNCTION_NAME] == "test_result_passes_through_and_span_is_recorded"
+    )
     metrics = reader.get_metrics_data().resource_metrics[0].scope_metrics[0].metrics
     by_name = {m.name: m for m in metrics}
     duration = by_name[A.METRIC_OPERATION_DURATION].data.data_points[0]
     assert duration.explicit_bounds[:3] == (0.01, 0.02, 0.04)
     assert duration.attributes[A.GEN_AI_RESPONSE_MODEL] == "m1"
-    token_types = {p.attributes[A.GEN_AI_TOKEN_TYPE] for p in by_name[A.METRIC_TOKEN_USAGE].data.data_points}
+    token_types = {
+        p.attributes[A.GEN_AI_TOKEN_TYPE] for p in by_name[A.METRIC_TOKEN_USAGE].data.data_points
+    }
     assert token_types == {"input", "output"}
 
 
@@ -193,7 +197,10 @@ def test_async_call_stream_and_error(telemetry: Any) -> None:
     spans = {s.name: s for s in exporter.get_finished_spans()}
     assert spans["chat m2"].attributes["fake.text"] == "xy"
     assert spans["chat m3"].status.status_code is StatusCode.ERROR
-    assert spans["chat m1"].attributes[A.CODE_FUNCTION_NAME] == "test_async_call_stream_and_error.<locals>.run"
+    assert (
+        spans["chat m1"].attributes[A.CODE_FUNCTION_NAME]
+        == "test_async_call_stream_and_error.<locals>.run"
+    )
 
 
 def test_uninstrument_restores_the_original_method(telemetry: Any) -> None:
