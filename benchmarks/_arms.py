@@ -67,6 +67,7 @@ class Switch:
         self.instrumentor = instrumentor
         self.pipeline = pipeline
         self.on_now = False
+        self.shape = ""  # what one traced call records, e.g. "1 span/call, 21 attributes"
 
     def enable(self) -> None:
         if not self.on_now:
@@ -111,6 +112,9 @@ def open_switch(spec: ArmSpec, pipeline: Pipeline,
     switch.disable()
     if traced == 0:
         return None, (note or "") + "produced no span for the call"
+    switch.shape = (
+        f"{traced} span{'s' if traced > 1 else ''}/call, {pipeline.counter.attributes} attributes"
+    )
     return switch, note or "ok"
 
 

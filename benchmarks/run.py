@@ -127,8 +127,8 @@ def measure_arm(spec: _arms.ArmSpec, key: str, workload: str,
         return unavailable(row_id, workload, spec.key, f"error: {error!r}", target), None
     row = provider_row(row_id, workload, spec.key, result, target=target, check=check,
                        added_per=added_per)  # fmt: skip
-    if status != "ok":
-        row.result = (row.result + "; " if row.result else "") + status
+    notes = [n for n in (row.result, switch.shape, status if status != "ok" else "") if n]
+    row.result = "; ".join(notes)
     return row, switch
 
 
