@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import _patches
 from _telemetry import Pipeline
 
 
@@ -60,34 +61,49 @@ def distribution_version(name: str) -> str | None:
 
 
 class Switch:
-    """One instrumentor, turned on and off between timed batches."""
+    """One instrumentation, switched on and off between timed batches by
+    swapping in and out exactly the attributes its ``instrument()`` patched.
 
-    def __init__(self, spec: ArmSpec, instrumentor: Any, pipeline: Pipeline) -> None:
+    The instrumentor stays "instrumented" (some wrappers check that flag on
+    every call) until ``close()``.
+    """
+
+    def __init__(self, spec: ArmSpec, instrumentor: Any, patches: list[_patches.Patch]) -> None:
         self.spec = spec
         self.instrumentor = instrumentor
-        self.pipeline = pipeline
-        self.on_now = False
+        self.patches = patches
         self.shape = ""  # what one traced call records, e.g. "1 span/call, 21 attributes"
 
     def enable(self) -> None:
-        if not self.on_now:
-            self.instrumentor.instrument(
-                tracer_provider=self.pipeline.tracer_provider,
-                meter_provider=self.pipeline.meter_provider,
-                skip_dep_check=True,
-            )
-            self.on_now = True
+        for patch in self.patches:
+            patch.apply()
 
     def disable(self) -> None:
-        if self.on_now:
-            self.instrumentor.uninstrument()
-            self.on_now = False
+        for patch in reversed(self.patches):
+            patch.revert()
+
+    def close(self) -> None:
+        """Uninstrument (with its wrappers in place, as it expects), then make
+        sure the originals are back whatever its uninstrument() did."""
+        self.enable()
+        _quietly(self.instrumentor.uninstrument)
+        self.disable()
+
+
+# One switch per instrumentor class (instrumentors are singletons): chat and
+# stream rows share it. close_all() ends them.
+_opened: dict[tuple[str, str], Switch] = {}
+
+
+def close_all() -> None:
+    while _opened:
+        _opened.popitem()[1].close()
 
 
 def open_switch(spec: ArmSpec, pipeline: Pipeline,
                 probe: Callable[[], Any]) -> tuple[Switch | None, str]:  # fmt: skip
-    """The switch for ``spec``, checked by one traced ``probe`` call; or None and
-    why it cannot be measured ("not installed", "fails with openai X: ...")."""
+    """The switch for ``spec``, checked by traced and untraced ``probe`` calls;
+    or None and why it cannot be measured ("not installed", "fails with ...")."""
     version = distribution_version(spec.distribution)
     try:
         module = importlib.import_module(spec.module)
@@ -98,24 +114,48 @@ def open_switch(spec: ArmSpec, pipeline: Pipeline,
         return None, f"not available ({type(error).__name__}: {error})"
     except Exception as error:
         return None, f"fails to import: {type(error).__name__}: {error}"
-    note = _dependency_note(instrumentor)
-    switch = Switch(spec, instrumentor, pipeline)
+    note = _dependency_note(instrumentor) or ""
+    switch = _opened.get((spec.module, spec.attribute))
+    if switch is None:
+        before = _patches.snapshot()
+        try:
+            instrumentor.instrument(
+                tracer_provider=pipeline.tracer_provider,
+                meter_provider=pipeline.meter_provider,
+                skip_dep_check=True,
+            )
+        except Exception as error:
+            return None, f"instrument() fails: {type(error).__name__}: {error}"
+        switch = Switch(spec, instrumentor, _patches.diff(before, _patches.snapshot()))
+        switch.disable()
+        if not switch.patches:
+            switch.close()
+            return None, note + "instrument() patched nothing in the SDKs"
+        _opened[(spec.module, spec.attribute)] = switch
     try:
-        switch.enable()
-        before = pipeline.counter.ended
-        probe()
-        pipeline.tracer_provider.force_flush()
-        traced = pipeline.counter.ended - before
+        traced, untraced = check_switch(switch, pipeline, probe)
     except Exception as error:
-        _quietly(switch.disable)
+        switch.disable()
         return None, _sdk_failure(error)
-    switch.disable()
     if traced == 0:
-        return None, (note or "") + "produced no span for the call"
+        return None, note + "produced no span for the call"
+    if untraced:
+        return None, note + "still traces with its patches removed"
     switch.shape = (
         f"{traced} span{'s' if traced > 1 else ''}/call, {pipeline.counter.attributes} attributes"
     )
-    return switch, note or "ok"
+    return switch, note.rstrip("; ") or "ok"
+
+
+def check_switch(switch: Switch, pipeline: Pipeline, probe: Callable[[], Any]) -> tuple[int, int]:
+    """Spans one ``probe`` call makes with the switch on, and with it off."""
+    counts = []
+    for action in (switch.enable, switch.disable):
+        action()
+        before = pipeline.counter.ended
+        probe()
+        counts.append(pipeline.counter.ended - before)
+    return counts[0], counts[1]
 
 
 def _dependency_note(instrumentor: Any) -> str | None:
@@ -127,7 +167,7 @@ def _dependency_note(instrumentor: Any) -> str | None:
         conflict = get_dependency_conflicts(instrumentor.instrumentation_dependencies())
     except Exception:
         return None
-    return f"declares {conflict.required} (installed {conflict.found}); " if conflict else None
+    return f"declares {conflict.required}, installed {conflict.found}; " if conflict else None
 
 
 def _sdk_failure(error: BaseException) -> str:

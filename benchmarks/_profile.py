@@ -59,8 +59,7 @@ def main(name: str) -> int:
     for _ in range(CALLS[name]):
         call()
     profiler.disable()
-    if switch is not None:
-        switch.disable()
+    _arms.close_all()
     views: list[tuple[str, tuple[str, ...]]] = [
         ("all code", ()),
         ("aiobs_otel + opentelemetry only", ("aiobs_otel|opentelemetry",)),

@@ -135,9 +135,9 @@ def results_markdown(sections: list[tuple[str, list[Row]]], env: list[str],
 
 DEFAULT_HEAD = """# Benchmarks
 
-What aiobs-otel costs, measured by `.venv/bin/python benchmarks/run.py` (see
-`benchmarks/README.md` for the method). Regenerate the results with
-`benchmarks/run.py --write`; the text outside the generated block is kept.
+What aiobs-otel costs, measured by `.venv/bin/python benchmarks/run.py`.
+Regenerate the results with `benchmarks/run.py --write`; the text outside the
+generated block is kept.
 
 """
 

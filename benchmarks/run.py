@@ -7,8 +7,8 @@ Usage::
     .venv/bin/python benchmarks/run.py --write    # also update BENCHMARKS.md
     .venv/bin/python benchmarks/run.py --profile chat   # where the instrumented time goes
 
-The other OpenAI instrumentations are measured when installed (see
-benchmarks/README.md for the separate venv that holds them).
+The other OpenAI instrumentations are measured when installed (BENCHMARKS.md
+says how to set up the separate venv that holds them, and the method).
 """
 
 from __future__ import annotations
@@ -53,9 +53,9 @@ class Plans:
 
 def make_plans(args: argparse.Namespace) -> Plans:
     if args.quick:
-        plans = Plans(Plan(8, 4, 1), Plan(6, 2, 1), Plan(10, 500, 1), 10_000, 20, 1)
+        plans = Plans(Plan(6, 3, 1), Plan(4, 1, 1), Plan(6, 200, 1), 5_000, 10, 1)
     else:
-        plans = Plans(Plan(60, 15, 3), Plan(40, 4, 2), Plan(60, 2000, 3), 100_000, 200, 3)
+        plans = Plans(Plan(60, 15, 3), Plan(40, 4, 2), Plan(40, 500, 3), 100_000, 200, 3)
     for plan in (plans.call, plans.stream, plans.observe):
         if args.rounds:
             plan.rounds, plan.warmup = args.rounds, min(plan.warmup, 1)
@@ -127,6 +127,9 @@ def measure_arm(spec: _arms.ArmSpec, key: str, workload: str,
         return unavailable(row_id, workload, spec.key, f"error: {error!r}", target), None
     row = provider_row(row_id, workload, spec.key, result, target=target, check=check,
                        added_per=added_per)  # fmt: skip
+    traced, untraced = _arms.check_switch(switch, pipeline, call)
+    if traced == 0 or untraced:
+        status = f"switch check failed after the run: {traced} spans on, {untraced} off"
     notes = [n for n in (row.result, switch.shape, status if status != "ok" else "") if n]
     row.result = "; ".join(notes)
     return row, switch
@@ -243,6 +246,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[Row], dict[str, Any],
     }
     versions.update({s.distribution: _arms.distribution_version(s.distribution)
                      for s in _arms.OTHER_OPENAI})  # fmt: skip
+    _arms.close_all()
     pipeline.shutdown()
     return ours, others, export_data, versions
 
