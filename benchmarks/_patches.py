@@ -40,6 +40,10 @@ class Patch:
 
 
 def _in_sdk(module_name: str) -> bool:
+    # The data models (openai.types.*, google.genai.types) are thousands of
+    # classes nobody patches; leaving them out keeps a snapshot fast.
+    if ".types" in module_name:
+        return False
     return any(module_name == p or module_name.startswith(p + ".") for p in SDK_PACKAGES)
 
 
@@ -51,7 +55,9 @@ def snapshot() -> dict[Key, tuple[Any, str, Any]]:
             continue
         for name, value in list(vars(module).items()):
             found[(id(module), name)] = (module, name, value)
-            if isinstance(value, type) and getattr(value, "__module__", None) == module_name:
+            # type(), not isinstance(): openai's lazy proxies import half the SDK
+            # when asked for their __class__.
+            if issubclass(type(value), type) and vars(value).get("__module__") == module_name:
                 for attr, member in list(vars(value).items()):
                     found[(id(value), attr)] = (value, attr, member)
     return found
@@ -63,13 +69,13 @@ def diff(before: dict[Key, tuple[Any, str, Any]],
     owners = {key[0] for key in before}
     patches = []
     for key, (owner, name, value) in after.items():
-        if name.startswith("__") or isinstance(value, type):
+        if name.startswith("__") or issubclass(type(value), type):
             continue  # pydantic finishing a lazy model, a lazily resolved class: not patches
         old = before.get(key)
         if old is not None:
             if old[2] is not value:
                 patches.append(Patch(owner, name, old[2], value))
-        elif key[0] in owners and not isinstance(value, types.ModuleType):
+        elif key[0] in owners and not issubclass(type(value), types.ModuleType):
             # (a submodule imported meanwhile is not a patch)
             patches.append(Patch(owner, name, _MISSING, value))
     return patches

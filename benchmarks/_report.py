@@ -59,7 +59,8 @@ def verdict(value: float, limit: float, *, higher_is_better: bool, unit: str) ->
         return "met"
     gap = abs(value - limit)
     share = gap / limit * 100 if limit else 0.0
-    return f"missed by {gap:,.3g} {unit} ({share:.0f}%)".replace(" ()", "")
+    amount = f"{gap:,.0f}" if gap >= 100 else f"{gap:.3g}"
+    return f"missed by {amount} {unit} ({share:.0f}%)"
 
 
 def text_table(rows: list[Row]) -> str:

@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py            # full run (a couple of minutes)
+    .venv/bin/python benchmarks/run.py            # full run (5 to 10 minutes on 2 cores)
     .venv/bin/python benchmarks/run.py --quick    # smoke run (under ~30 s)
     .venv/bin/python benchmarks/run.py --write    # also update BENCHMARKS.md
     .venv/bin/python benchmarks/run.py --profile chat   # where the instrumented time goes
@@ -53,9 +53,9 @@ class Plans:
 
 def make_plans(args: argparse.Namespace) -> Plans:
     if args.quick:
-        plans = Plans(Plan(6, 3, 1), Plan(4, 1, 1), Plan(6, 200, 1), 5_000, 10, 1)
+        plans = Plans(Plan(5, 3, 1), Plan(3, 1, 1), Plan(5, 200, 1), 3_000, 6, 1)
     else:
-        plans = Plans(Plan(60, 15, 3), Plan(40, 4, 2), Plan(40, 500, 3), 100_000, 200, 3)
+        plans = Plans(Plan(60, 15, 3), Plan(40, 4, 2), Plan(40, 500, 3), 100_000, 200, 1)
     for plan in (plans.call, plans.stream, plans.observe):
         if args.rounds:
             plan.rounds, plan.warmup = args.rounds, min(plan.warmup, 1)
@@ -291,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n({plan}; {time.perf_counter() - started:.0f} s)")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as handle:
-            json.dump([r.as_dict() for r in ours + others], handle, indent=2)
+            unique = {r.id: r.as_dict() for r in ours + others}
+            json.dump(list(unique.values()), handle, indent=2)
     if args.write:
         sections = [(OURS_TITLE, ours), (OTHERS_TITLE, others)]
         block = _report.results_markdown(sections, _report.environment(versions),

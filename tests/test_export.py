@@ -255,6 +255,6 @@ def test_callsite_file_is_relative_to_cwd_only_when_inside_it(tmp_path: Path) ->
     from aiobs_otel.exporters._convert import _callsite
 
     inside = {A.CODE_FILE_PATH: str(tmp_path / "app" / "main.py"), A.CODE_LINE_NUMBER: 3}
-    outside = {A.CODE_FILE_PATH: "/opt/elsewhere/tool.py", A.CODE_LINE_NUMBER: 9}
+    outside = {A.CODE_FILE_PATH: "/opt/elsewhere/bin/../tool.py", A.CODE_LINE_NUMBER: 9}
     assert _callsite(inside, str(tmp_path)) == {"file": "app/main.py", "line": 3, "function": None}
     assert _callsite(outside, str(tmp_path))["file"] == "/opt/elsewhere/tool.py"

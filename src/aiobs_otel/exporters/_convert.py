@@ -186,6 +186,7 @@ def _callsite(attrs: Mapping[str, Any], cwd: str) -> dict[str, Any] | None:
     if path is None and line is None and function is None:
         return None
     if isinstance(path, str) and os.path.isabs(path):
+        path = os.path.normpath(path)  # "/a/b/../app.py" when run as "python ../app.py"
         with contextlib.suppress(ValueError):  # another drive, on Windows
             relative = os.path.relpath(path, cwd)
             # Relative to the working directory, as in aiobs; a file outside it
