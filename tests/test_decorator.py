@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any
@@ -324,3 +325,19 @@ def test_partials_and_callable_objects(observer: Observer, flush_json: FlushJson
     assert double(4) == 8
     document = flush_json()
     assert sorted(e["name"] for e in document["function_events"]) == ["Doubler", "partial"]
+
+
+def test_values_under_secret_keys_are_redacted(observer: Any, flush_json: Any) -> None:
+    @observe
+    def call_api(config: dict[str, Any], token: str) -> dict[str, Any]:
+        return {"status": "ok", "headers": {"Authorization": "Bearer sk-live-123"}}
+
+    observer.observe()
+    call_api(
+        {"api_key": "sk-live-123", "max_tokens": 5, "http": {"x-goog-api-key": "g-123"}},
+        token="tok-123",
+    )
+    text = json.dumps(flush_json())
+    for secret in ("sk-live-123", "g-123", "tok-123"):
+        assert secret not in text
+    assert '"max_tokens": 5' in text

@@ -192,7 +192,7 @@ def test_tree_orders_roots_and_children_by_start(observer: Observer, flush_json:
 def _spans_into(provider: TracerProvider, count: int) -> None:
     tracer = provider.get_tracer("aiobs_otel.observe")
     for i in range(count):
-        with tracer.start_as_current_span(f"s{i}"):
+        with tracer.start_as_current_span(f"s{i}", attributes={"session.id": "s"}):
             pass
 
 
@@ -258,3 +258,22 @@ def test_callsite_file_is_relative_to_cwd_only_when_inside_it(tmp_path: Path) ->
     outside = {A.CODE_FILE_PATH: "/opt/elsewhere/bin/../tool.py", A.CODE_LINE_NUMBER: 9}
     assert _callsite(inside, str(tmp_path)) == {"file": "app/main.py", "line": 3, "function": None}
     assert _callsite(outside, str(tmp_path))["file"] == "/opt/elsewhere/tool.py"
+
+
+@pytest.mark.parametrize(
+    ("module", "is_library"),
+    [
+        ("openai", True),
+        ("openai.resources.chat", True),
+        ("httpx2._client", True),
+        ("aiobs_otel._safe", True),
+        ("openai_client", False),
+        ("asyncio_helpers", False),
+        ("threading_utils", False),
+        ("aiobs_otel.demo.pipeline", False),
+    ],
+)
+def test_callsite_skips_library_packages_only(module: str, is_library: bool) -> None:
+    from aiobs_otel._callsite import _is_library
+
+    assert _is_library(module) is is_library

@@ -210,6 +210,25 @@ def test_failing_exporter_keeps_data(observer: Observer, flush_json: FlushJson) 
     assert names(flush_json()) == ["step"]
 
 
+def test_exporter_reporting_failure_keeps_data(observer: Observer, flush_json: FlushJson) -> None:
+    from aiobs_otel.exporters import CustomExporter
+
+    refusing = CustomExporter(lambda data, options: {"success": False, "error": "full"})
+    observer.observe()
+    step(1)
+    result = observer.flush(exporter=refusing)
+    assert result.success is False and result.error == "full"
+    assert names(flush_json()) == ["step"]
+
+
+def test_observe_again_ends_the_previous_session(observer: Observer, flush_json: FlushJson) -> None:
+    first = observer.observe(session_name="first")
+    second = observer.observe(session_name="second")
+    sessions = {s["id"]: s for s in flush_json()["sessions"]}
+    assert sessions[first]["ended_at"] is not None
+    assert set(sessions) == {first, second}
+
+
 def test_persist_false_writes_no_file(observer: Observer, tmp_path: Path) -> None:
     observer.observe()
     step(1)

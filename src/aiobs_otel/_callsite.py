@@ -8,23 +8,29 @@ from types import FrameType
 from . import attributes as A
 
 # Frames from these packages are never "the user's": the SDKs, their HTTP
-# stack, wrapt, OpenTelemetry, asyncio plumbing and our own wrappers.
-_LIBRARY_PREFIXES = (
-    "openai",
-    "google.genai",
-    "httpx",
-    "httpcore",
-    "anyio",
-    "wrapt",
-    "opentelemetry",
-    "asyncio",
-    "contextlib",
-    "functools",
-    "concurrent",
-    "threading",
-    "aiobs_otel.instrumentors",
-    "aiobs_otel.decorators",
-    "aiobs_otel._",
+# stack, wrapt, OpenTelemetry, asyncio plumbing and our own wrappers. A module
+# is one of them when its name is the package or starts with "package." (so a
+# user's "openai_client" or "asyncio_helpers" is still the user's).
+_LIBRARY_PACKAGES = frozenset(
+    {
+        "openai",
+        "google.genai",
+        "httpx",
+        "httpx2",
+        "httpcore",
+        "httpcore2",
+        "anyio",
+        "sniffio",
+        "wrapt",
+        "opentelemetry",
+        "asyncio",
+        "contextlib",
+        "functools",
+        "concurrent.futures",
+        "threading",
+        "aiobs_otel.instrumentors",
+        "aiobs_otel.decorators",
+    }
 )
 _MAX_FRAMES = 64
 _is_library_cache: dict[str, bool] = {}
@@ -33,7 +39,9 @@ _is_library_cache: dict[str, bool] = {}
 def _is_library(module: str) -> bool:
     known = _is_library_cache.get(module)
     if known is None:
-        known = module.startswith(_LIBRARY_PREFIXES)
+        known = module.startswith("aiobs_otel._") or any(
+            module == package or module.startswith(package + ".") for package in _LIBRARY_PACKAGES
+        )
         _is_library_cache[module] = known
     return known
 

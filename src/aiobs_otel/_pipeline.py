@@ -40,6 +40,8 @@ class SessionSpanProcessor(SpanProcessor):
         self._current_stamp = current_stamp
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        if span.attributes and A.SESSION_ID in span.attributes:
+            return  # opened for a session already (a Veo poll of an earlier session's call)
         stamp = self._current_stamp()
         parent = span.parent
         local_child = parent is not None and parent.is_valid and not parent.is_remote
@@ -90,17 +92,23 @@ def label_attributes(labels: Mapping[str, str]) -> dict[str, str]:
 def build_resource(labels: Mapping[str, str]) -> Resource:
     """``service.name`` (the standard variables win over our default) and the labels."""
     attributes: dict[str, str] = label_attributes(labels)
-    if not os.environ.get("OTEL_SERVICE_NAME") and "service.name=" not in os.environ.get(
-        "OTEL_RESOURCE_ATTRIBUTES", ""
-    ):
+    if not service_name_configured():
         attributes["service.name"] = default_service_name()
     return Resource.create(attributes)
 
 
-def _otlp_configured(signal: str) -> bool:
+def service_name_configured(environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether the standard variables name the service (they win over our default)."""
+    return bool(environ.get("OTEL_SERVICE_NAME")) or "service.name=" in environ.get(
+        "OTEL_RESOURCE_ATTRIBUTES", ""
+    )
+
+
+def otlp_configured(signal: str, environ: Mapping[str, str] = os.environ) -> bool:
+    """Whether an OTLP endpoint is set for ``signal`` (TRACES, METRICS, LOGS)."""
     return bool(
-        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or os.environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
+        environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
     )
 
 
@@ -145,9 +153,9 @@ def _install_meter_provider(resource: Resource) -> None:
 def build_tracer_provider(labels: Mapping[str, str]) -> TracerProvider:
     resource = build_resource(labels)
     provider = TracerProvider(resource=resource)
-    if _otlp_configured("TRACES"):
+    if otlp_configured("TRACES"):
         provider.add_span_processor(BatchSpanProcessor(_otlp_span_exporter()))  # type: ignore[arg-type]
-    if _otlp_configured("METRICS"):
+    if otlp_configured("METRICS"):
         _install_meter_provider(resource)
     return provider
 

@@ -13,7 +13,8 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 logger = logging.getLogger("aiobs_otel")
@@ -23,6 +24,26 @@ MAX_ITEMS = 100
 MAX_DEPTH = 6
 MAX_TOTAL = 262_144  # characters, roughly, in one converted value
 _MAX_INT_BITS = 1024
+
+# Keys whose values are secrets: recorded as "<redacted>" wherever they appear
+# in a recorded value (an @observe argument holding a config with headers, say).
+_SECRET_KEY_PARTS = (
+    "authorization", "api_key", "apikey", "api-key", "secret", "password", "passwd",
+    "access_token", "refresh_token", "id_token", "cookie", "credential", "private_key",
+)  # fmt: skip
+_SECRET_KEY_IN_JSON = re.compile(
+    r'(?<!\\)"(?:token|[^"\\]*(?:'
+    + "|".join(re.escape(part) for part in _SECRET_KEY_PARTS)
+    + r')[^"\\]*)"\s*:',
+    re.IGNORECASE,
+)
+REDACTED = "<redacted>"
+
+
+def is_secret_key(name: str) -> bool:
+    lowered = name.lower()
+    return lowered == "token" or any(part in lowered for part in _SECRET_KEY_PARTS)
+
 
 _T = TypeVar("_T")
 
@@ -41,15 +62,6 @@ def report_internal_error(where: str) -> None:
         where,
         exc_info=True,
     )
-
-
-def guarded(where: str, func: Callable[..., _T], *args: Any, default: Any = None) -> Any:
-    """Run ``func(*args)``; on any exception report it and return ``default``."""
-    try:
-        return func(*args)
-    except Exception:
-        report_internal_error(where)
-        return default
 
 
 def truncate_text(text: str, limit: int = MAX_STRING) -> str:
@@ -75,14 +87,47 @@ def to_jsonable(
     return _Converter(max_string, max_items, max_total).convert(value, 0)
 
 
+# JSON up to this long is recorded whole: the C encoder makes it in a few
+# microseconds, where the truncating walk costs ten times more. Longer values
+# (and values JSON refuses: cycles, NaN, odd keys) take the walk.
+FAST_JSON_LIMIT = 16_384
+
+
 def dumps(value: Any) -> str:
-    """``to_jsonable`` then compact JSON: the form used for span attributes."""
-    return utf8_safe(json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":")))
+    """Compact JSON of ``value`` for a span attribute: whole when it is short
+    and plain, else the truncated, JSON-safe copy from ``to_jsonable``."""
+    try:
+        text: str | None = json.dumps(
+            value,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            allow_nan=False,
+            default=_json_default,
+        )
+    except (TypeError, ValueError, RecursionError):
+        text = None
+    if text is None or len(text) > FAST_JSON_LIMIT or _SECRET_KEY_IN_JSON.search(text):
+        text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    return utf8_safe(text)
+
+
+def _json_default(value: Any) -> Any:
+    """What the walk would make of a value JSON has no form for."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{type(value).__name__} len={len(value)}>"
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=_safe_repr)
+    dumped = _model_dump(value)
+    if isinstance(dumped, Mapping):
+        return dumped
+    return truncate_text(_safe_repr(value), MAX_STRING)
 
 
 def utf8_safe(json_text: str) -> str:
     """JSON text that encodes as UTF-8: lone surrogates (from bad decoding in the
     user's data) become ``\\udXXX`` escapes, which JSON reads back unchanged."""
+    if json_text.isascii():
+        return json_text
     try:
         json_text.encode("utf-8")
     except UnicodeEncodeError:
@@ -166,7 +211,7 @@ class _Converter:
             name = key if isinstance(key, str) else _safe_repr(key)
             name = truncate_text(name, 256)
             self.remaining -= len(name)
-            out[name] = self.convert(item, depth + 1)
+            out[name] = REDACTED if is_secret_key(name) else self.convert(item, depth + 1)
         return out
 
 

@@ -73,7 +73,7 @@ class _FunctionCall:
         try:
             attributes = dict(spec.static_attributes)
             if spec.capture_args:
-                attributes[A.AIOBS_FUNCTION_ARGS] = dumps(list(args))
+                attributes[A.AIOBS_FUNCTION_ARGS] = dumps(args)
                 attributes[A.AIOBS_FUNCTION_KWARGS] = dumps(kwargs)
             if spec.enh_prompt:
                 attributes[A.AIOBS_ENH_PROMPT_ID] = str(uuid.uuid4())
@@ -105,9 +105,9 @@ class _FunctionCall:
                 span.set_status(Status(StatusCode.ERROR, str(error)))
             elif self.spec.capture_result:
                 span.set_attribute(A.AIOBS_FUNCTION_RESULT, dumps(result))
+            span.end()  # span processors run here: guarded like the rest
         except Exception:
             report_internal_error("@observe (recording the result)")
-        span.end()
 
 
 def _wrap_function(func: Callable[..., Any], spec: _FunctionSpec) -> Callable[..., Any]:

@@ -25,7 +25,7 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk.trace import TracerProvider
 
-from ._pipeline import default_service_name
+from ._pipeline import default_service_name, otlp_configured, service_name_configured
 from ._safe import report_internal_error
 from .exporters import zero_code
 
@@ -34,13 +34,6 @@ logger = logging.getLogger("aiobs_otel")
 JSON_EXPORTER = "aiobs_json"
 LABELS_DETECTOR = "aiobs_labels"
 _SERVICE_NAME = "service.name"
-
-
-def _otlp_endpoint_set(environ: Mapping[str, str], signal: str) -> bool:
-    return bool(
-        environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        or environ.get(f"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT")
-    )
 
 
 def default_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -53,10 +46,10 @@ def default_environment(environ: Mapping[str, str]) -> dict[str, str]:
       Python SDK alone would pick gRPC), the same as ``observer.observe()``;
     - resource detectors: ``aiobs_labels`` (the SDK always adds its own).
     """
-    traces = JSON_EXPORTER + (",otlp" if _otlp_endpoint_set(environ, "TRACES") else "")
+    traces = JSON_EXPORTER + (",otlp" if otlp_configured("TRACES", environ) else "")
     return {
         "OTEL_TRACES_EXPORTER": traces,
-        "OTEL_METRICS_EXPORTER": "otlp" if _otlp_endpoint_set(environ, "METRICS") else "none",
+        "OTEL_METRICS_EXPORTER": "otlp" if otlp_configured("METRICS", environ) else "none",
         "OTEL_LOGS_EXPORTER": "none",
         "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
         "OTEL_EXPERIMENTAL_RESOURCE_DETECTORS": LABELS_DETECTOR,
@@ -77,11 +70,7 @@ class AiobsDistro(BaseDistro):  # type: ignore[misc]
 
 
 def _service_name_configured(attributes: Mapping[str, Any]) -> bool:
-    return bool(
-        attributes.get(_SERVICE_NAME)
-        or os.environ.get("OTEL_SERVICE_NAME")
-        or f"{_SERVICE_NAME}=" in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
-    )
+    return bool(attributes.get(_SERVICE_NAME)) or service_name_configured()
 
 
 class AiobsConfigurator(_OTelSDKConfigurator):

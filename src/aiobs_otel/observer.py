@@ -15,7 +15,7 @@ from . import labels as label_rules
 from ._safe import report_internal_error
 from ._sessions import SessionArchive, SessionRecord, SpanStamp
 from .exporters import shepherd
-from .exporters._convert import assemble, convert_spans
+from .exporters._convert import Conversion, assemble, convert_spans
 from .exporters._files import write_json_atomic
 from .exporters.base import ExportError
 from .exporters.json_exporter import ObservabilityExportSpanExporter, SpanBatch
@@ -68,17 +68,17 @@ class Observer:
 
         Raises ``ValueError`` for invalid labels, and for an API key
         (``api_key=`` or ``AIOBS_API_KEY``) that the aiobs service rejects; then
-        no session starts. Calling it while a session is active starts a new
-        one; the previous one stays in the next export.
+        no session starts. Calling it while a session is active ends that one
+        and starts a new one; both are in the next export.
         """
         initial = label_rules.initial_labels(labels)
         key = api_key or os.environ.get("AIOBS_API_KEY") or None
         self._check_api_key(key)  # before the lock: it waits on the network
         with self._lock:
             self._ensure_pipeline(initial)
-            if self._active is not None and self._active.id == self._implicit_id:
-                # An explicit session takes over from the process's implicit one.
-                self.end()
+            # A new session ends the active one (the process's implicit session
+            # included); both are in the next export.
+            self.end()
             session = SessionRecord.start(session_name, initial)
             self._sessions[session.id] = session
             self._active = session
@@ -188,6 +188,15 @@ class Observer:
         except BaseException:
             self._restore(batch, flushed)
             raise
+        if exporter is not None and getattr(result, "success", True) is False:
+            # A sink that reports failure without raising: keep the data too.
+            self._restore(batch, flushed)
+            logger.warning(
+                "aiobs-otel: exporter %r failed (%s); the data stays for the next flush",
+                getattr(exporter, "name", type(exporter).__name__),
+                getattr(result, "error", None),
+            )
+            return result
         self._forget(flushed)
         self._after_flush(document)
         return result
@@ -335,16 +344,17 @@ def _report_unconvertible(span_name: str) -> None:
         report_internal_error("the ObservabilityExport conversion")
 
 
-def _report_losses(batch: SpanBatch, conversion: Any) -> None:
+def _report_losses(batch: SpanBatch, conversion: Conversion) -> None:
     if batch.dropped:
         logger.warning(
             "aiobs-otel: %d spans were dropped since the last flush (buffer full); "
             "raise AIOBS_MAX_BUFFERED_SPANS or flush more often",
             batch.dropped,
         )
-    if conversion.without_session:
+    outside = batch.outside_session + conversion.without_session
+    if outside:
         logger.warning(
             "aiobs-otel: %d spans finished outside any observe() session and are not in "
             "this export (they still went to any OTLP backend)",
-            conversion.without_session,
+            outside,
         )

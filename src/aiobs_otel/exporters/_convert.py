@@ -9,6 +9,7 @@ re-parented to the nearest exported ancestor through ``bridges``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -35,7 +36,6 @@ class Conversion:
     function_events: list[dict[str, Any]] = field(default_factory=list)
     session_ids: set[str] = field(default_factory=set)
     without_session: int = 0
-    unconvertible: int = 0
 
 
 def convert_spans(
@@ -57,7 +57,6 @@ def convert_spans(
         try:
             converted = _convert_one(span, attrs, bridges, cwd)
         except Exception:
-            result.unconvertible += 1
             if on_error is not None:
                 on_error(span.name)
             continue
@@ -185,15 +184,23 @@ def _callsite(attrs: Mapping[str, Any], cwd: str) -> dict[str, Any] | None:
     function = attrs.get(A.CODE_FUNCTION_NAME)
     if path is None and line is None and function is None:
         return None
-    if isinstance(path, str) and os.path.isabs(path):
-        path = os.path.normpath(path)  # "/a/b/../app.py" when run as "python ../app.py"
-        with contextlib.suppress(ValueError):  # another drive, on Windows
-            relative = os.path.relpath(path, cwd)
-            # Relative to the working directory, as in aiobs; a file outside it
-            # keeps its absolute path rather than a chain of "../".
-            if not relative.startswith(os.pardir):
-                path = relative
+    if isinstance(path, str):
+        path = _display_path(path, cwd)
     return {"file": path, "line": line, "function": function}
+
+
+@functools.lru_cache(maxsize=4096)  # a run has few call sites and many spans
+def _display_path(path: str, cwd: str) -> str:
+    """Relative to the working directory, as in aiobs; a file outside it keeps
+    its absolute path rather than a chain of "../"."""
+    if not os.path.isabs(path):
+        return path
+    path = os.path.normpath(path)  # "/a/b/../app.py" when run as "python ../app.py"
+    with contextlib.suppress(ValueError):  # another drive, on Windows
+        relative = os.path.relpath(path, cwd)
+        if not relative.startswith(os.pardir):
+            return relative
+    return path
 
 
 def build_trace_tree(nodes_in: list[dict[str, Any]]) -> list[dict[str, Any]]:

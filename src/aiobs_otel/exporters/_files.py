@@ -9,6 +9,11 @@ import tempfile
 from typing import Any
 
 
+# Exports up to this many events are indented for people who open them; larger
+# ones are written compact, about three times faster and a third smaller.
+PRETTY_EVENT_LIMIT = 1000
+
+
 def json_bytes(document: Any, *, indent: int | None = 2) -> bytes:
     """UTF-8 JSON of an export. Lone surrogates in user data would make the
     encoding fail: they are escaped (``\\udXXX`` is valid JSON), so one string
@@ -23,7 +28,8 @@ def write_json_atomic(path: str, document: Any) -> int:
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
-    data = json_bytes(document)
+    events = len(document.get("events", ())) + len(document.get("function_events", ()))
+    data = json_bytes(document, indent=2 if events <= PRETTY_EVENT_LIMIT else None)
     fd, tmp = tempfile.mkstemp(prefix=".aiobs-", suffix=".json.tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -31,7 +31,7 @@ class SpanBatch:
     spans: list[ReadableSpan]
     bridges: dict[int, int]
     dropped: int = 0
-    skipped_spans: list[ReadableSpan] = field(default_factory=list)
+    outside_session: int = 0
 
 
 def _max_from_env() -> int:
@@ -73,6 +73,7 @@ class ObservabilityExportSpanExporter(SpanExporter):
         self._spans: list[ReadableSpan] = []
         self._bridges: dict[int, int] = {}
         self._dropped = 0
+        self._outside_session = 0
         self._max = max_buffered_spans or _max_from_env()
         self._on_shutdown = on_shutdown
         self._shut_down = False
@@ -104,6 +105,12 @@ class ObservabilityExportSpanExporter(SpanExporter):
     def add(self, span: ReadableSpan) -> None:
         scope = span.instrumentation_scope
         ours = scope is not None and scope.name.startswith(A.SCOPE_PREFIX)
+        if ours and A.SESSION_ID not in (span.attributes or {}):
+            # Not part of any session, so never in an export: counting it is
+            # enough (a service between sessions must not fill the buffer).
+            with self._lock:
+                self._outside_session += 1
+            return
         with self._lock:
             if ours:
                 if len(self._spans) < self._max:
@@ -128,9 +135,12 @@ class ObservabilityExportSpanExporter(SpanExporter):
     def drain(self) -> SpanBatch:
         """Take everything buffered (the bridges stay: later spans may need them)."""
         with self._lock:
-            batch = SpanBatch(self._spans, dict(self._bridges), self._dropped)
+            batch = SpanBatch(
+                self._spans, dict(self._bridges), self._dropped, self._outside_session
+            )
             self._spans = []
             self._dropped = 0
+            self._outside_session = 0
         return batch
 
     def restore(self, batch: SpanBatch) -> None:
@@ -140,12 +150,14 @@ class ObservabilityExportSpanExporter(SpanExporter):
             overflow = max(0, len(merged) - self._max)
             self._spans = merged[: self._max]
             self._dropped += batch.dropped + overflow
+            self._outside_session += batch.outside_session
 
     def clear(self) -> None:
         with self._lock:
             self._spans = []
             self._bridges = {}
             self._dropped = 0
+            self._outside_session = 0
 
     @property
     def buffered(self) -> int:
@@ -164,7 +176,8 @@ class DirectExportProcessor(SpanProcessor):
         return None
 
     def on_end(self, span: ReadableSpan) -> None:
-        self.exporter.add(span)
+        # export() never raises: the SDK calls on_end inside the user's call.
+        self.exporter.export((span,))
 
     def shutdown(self) -> None:
         self.exporter.shutdown()
