@@ -15,6 +15,7 @@ from opentelemetry.trace import StatusCode
 
 from aiobs_otel import attributes as A
 from aiobs_otel.instrumentors import genai_content
+from aiobs_otel.instrumentors._common import base64_size
 from genai_fixtures import (  # noqa: F401  (fixtures)
     ERROR_MODEL,
     client,
@@ -232,11 +233,16 @@ def test_content_capture_off(standin: Any, tracer_provider: Any, spans: Any) -> 
     plain = make_client(standin, vertex=False)
     try:
         plain.models.generate_content(model=MODEL, contents="secret")
+        streamed = plain.models.generate_content_stream(model=MODEL, contents="secret")
+        assert "".join(c.text or "" for c in streamed)
     finally:
         instrumentor.uninstrument()
-    attrs = only_span(spans).attributes
-    assert A.GEN_AI_INPUT_MESSAGES not in attrs and A.GEN_AI_OUTPUT_MESSAGES not in attrs
-    assert attrs[A.GEN_AI_USAGE_INPUT_TOKENS] == 7
+    for span in spans.get_finished_spans():
+        attrs = span.attributes
+        assert A.GEN_AI_INPUT_MESSAGES not in attrs and A.GEN_AI_OUTPUT_MESSAGES not in attrs
+        assert attrs[A.GEN_AI_USAGE_INPUT_TOKENS] == 7
+        assert attrs[A.GEN_AI_RESPONSE_FINISH_REASONS] == ("stop",)
+    assert len(spans.get_finished_spans()) == 2
 
 
 def test_uninstrument_restores_methods(client: genai.Client, instrumented: Any, spans: Any) -> None:
@@ -259,7 +265,21 @@ def test_recorder_fault_never_breaks_the_call(
         raise RuntimeError("recorder bug")
 
     monkeypatch.delenv("AIOBS_OTEL_STRICT")  # report instead of raising, as in production
-    monkeypatch.setattr(genai_content, "_record", broken)
+    monkeypatch.setattr(genai_content, "_summary", broken)
     reply = client.models.generate_content(model=MODEL, contents="hi")
     assert reply.text == "Hello from Gemini"
     assert only_span(spans).end_time is not None
+
+
+def test_span_name_without_a_model() -> None:
+    name, attributes = genai_content.GenerateContentRecorder().request(None, {"contents": "hi"})
+    assert name == "generate_content"
+    assert A.GEN_AI_REQUEST_MODEL not in attributes
+
+
+@pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 57, 1000])
+def test_base64_size_without_decoding(size: int) -> None:
+    text = base64.b64encode(bytes(size)).decode()
+    assert base64_size(text) == size
+    assert base64_size(base64.encodebytes(bytes(size)).decode()) == size  # with newlines
+    assert base64_size(text.rstrip("=")) == size  # unpadded

@@ -165,6 +165,21 @@ def test_failed_operation_reaches_span_and_event(
     assert event["response"]["error"] == {"code": 3, "message": "prompt blocked"}
 
 
+def test_poll_span_ends_even_when_recording_it_fails(
+    standin: Any, instrumented: Any, spans: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("recorder bug")
+
+    monkeypatch.delenv("AIOBS_OTEL_STRICT")  # report instead of raising, as in production
+    monkeypatch.setattr(genai_videos, "record_error", broken)
+    client = make_client(standin, vertex=True)
+    final = poll(client, client.models.generate_videos(model=FAILING_VEO, prompt="x"))
+    assert final.done
+    done = by_name(spans)[f"poll generate_videos {FAILING_VEO}"]
+    assert done.end_time is not None  # ended, not leaked
+
+
 def test_api_error_and_sdk_error(standin: Any, instrumented: Any, spans: Any) -> None:
     from google.genai import errors
 

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -28,7 +29,11 @@ class FakeError(Exception):
 
 
 class FakeClient:
-    def create(self, *, model: str, stream: bool = False, fail: bool = False) -> Any:
+    def create(
+        self, *, model: str, stream: bool = False, fail: bool = False, items: Any = None
+    ) -> Any:
+        if items is not None:
+            return items
         if fail:
             raise FakeError("boom")
         if stream:
@@ -65,20 +70,26 @@ class Accumulator:
         call.set_usage(len(self.parts), len(self.parts))
 
 
+CONTENT_CALLS: list[str] = []
+
+
 class Recorder:
-    def request(
-        self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], content: bool
-    ) -> tuple[str, dict[str, Any]]:
+    def request(self, instance: Any, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         return f"chat {kwargs['model']}", {
             A.GEN_AI_OPERATION_NAME: "chat",
             A.GEN_AI_PROVIDER_NAME: "fake",
             A.GEN_AI_REQUEST_MODEL: kwargs["model"],
         }
 
-    def stream(self, result: Any, kwargs: Mapping[str, Any]) -> Accumulator | None:
-        return Accumulator() if kwargs.get("stream") else None
+    def content(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        CONTENT_CALLS.append(kwargs["model"])
+        return {"fake.prompt": kwargs["model"]}
 
-    def response(self, call: ProviderCall, result: Any, content: bool) -> None:
+    def stream(self, result: Any, content: bool) -> Accumulator | None:
+        is_stream = hasattr(result, "__next__") or hasattr(result, "__anext__")
+        return Accumulator() if is_stream else None
+
+    def response(self, call: ProviderCall, result: Any) -> None:
         call.set({"fake.text": result["text"]})
         call.set_response_model(result["model"])
         call.set_usage(3, 5)
@@ -207,3 +218,70 @@ def test_uninstrument_restores_the_original_method(telemetry: Any) -> None:
     FakeInstrumentor().uninstrument()
     assert not hasattr(FakeClient.create, "__wrapped__")
     FakeInstrumentor().instrument()  # the fixture uninstruments again
+
+
+def test_content_only_when_captured_and_recording() -> None:
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    CONTENT_CALLS.clear()
+    exporter = InMemorySpanExporter()
+    recording = TracerProvider()
+    recording.add_span_processor(SimpleSpanProcessor(exporter))
+    for provider, capture in ((TracerProvider(sampler=ALWAYS_OFF), True), (recording, False)):
+        instrumentor = FakeInstrumentor()
+        instrumentor.instrument(tracer_provider=provider, capture_content=capture)
+        try:
+            assert FakeClient().create(model="m1")["text"] == "hello"
+        finally:
+            instrumentor.uninstrument()
+    assert CONTENT_CALLS == []  # sampled out, then capture off: never serialized
+    (span,) = exporter.get_finished_spans()
+    assert "fake.prompt" not in (span.attributes or {})
+
+
+def test_content_attributes_set_after_start(telemetry: Any) -> None:
+    exporter, _ = telemetry
+    CONTENT_CALLS.clear()
+    FakeClient().create(model="m1")
+    assert CONTENT_CALLS == ["m1"]
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["fake.prompt"] == "m1"
+
+
+class _FailingEnd(SimpleSpanProcessor):
+    def on_end(self, span: Any) -> None:
+        raise RuntimeError("span processor bug")
+
+
+def test_a_failing_span_processor_never_replaces_the_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AIOBS_OTEL_STRICT")  # production mode: log, don't raise
+    provider = TracerProvider()
+    provider.add_span_processor(_FailingEnd(InMemorySpanExporter()))
+    instrumentor = FakeInstrumentor()
+    instrumentor.instrument(tracer_provider=provider)
+    try:
+        assert FakeClient().create(model="m1")["text"] == "hello"
+        assert list(FakeClient().create(model="m1", stream=True)) == ["a", "b", "c"]
+        with pytest.raises(FakeError):  # the user's error, not ours
+            FakeClient().create(model="m1", fail=True)
+    finally:
+        instrumentor.uninstrument()
+
+
+def test_stream_span_is_current_while_the_stream_produces(telemetry: Any) -> None:
+    """SDKs that send the request on the first next() get their HTTP spans nested."""
+    exporter, _ = telemetry
+    seen: list[Any] = []
+
+    def producing() -> Iterator[str]:
+        for item in ("a", "b"):
+            seen.append(trace.get_current_span())
+            yield item
+
+    outside = trace.get_current_span()
+    for _ in FakeClient().create(model="m1", items=producing()):
+        assert trace.get_current_span() is outside  # never held across the user's code
+    (span,) = exporter.get_finished_spans()
+    assert [s.get_span_context().span_id for s in seen] == [span.context.span_id] * 2

@@ -107,6 +107,20 @@ async def test_async_call_and_callsite(async_client: openai.AsyncOpenAI,
     assert span.status.status_code is StatusCode.UNSET
 
 
+def test_message_and_tool_iterators_are_not_consumed(
+    client: openai.OpenAI, telemetry: Telemetry, openai_server: LoopbackServer
+) -> None:
+    """The SDK accepts any iterable; reading a generator would send ``messages: []``."""
+    client.chat.completions.create(
+        model="gpt-4o-mini", messages=(m for m in MESSAGES), tools=(t for t in TOOLS)
+    )
+    assert openai_server.requests[0]["messages"] == MESSAGES
+    assert openai_server.requests[0]["tools"] == TOOLS
+    attrs = telemetry.only_span().attributes or {}
+    assert "gen_ai.input.messages" not in attrs  # unreadable without consuming it
+    assert attrs["gen_ai.response.id"] == "chatcmpl-1"
+
+
 def test_tool_calls_and_tool_results(client: openai.OpenAI, telemetry: Telemetry,
                                      openai_server: LoopbackServer) -> None:  # fmt: skip
     call = {"id": "call_1", "type": "function",

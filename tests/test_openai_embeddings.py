@@ -130,6 +130,34 @@ def test_server_error(client: openai.OpenAI, telemetry: Telemetry,
     assert caught.value.status_code == 503
 
 
+def test_failed_call_exports_no_response(observer: Observer, tracer_provider: Any,
+                                         client: openai.OpenAI, openai_server: LoopbackServer,
+                                         tmp_path: Path) -> None:  # fmt: skip
+    """The requested ``dimensions`` is a request value: a failed call has no response."""
+    openai_server.replies.append(Reply(status=503, body=error_body("overloaded")))
+    OpenAIEmbeddingsInstrumentor().instrument(tracer_provider=tracer_provider)
+    try:
+        observer.observe(session_name="emb-failed")
+        with pytest.raises(openai.InternalServerError):
+            client.embeddings.create(model=MODEL, input="a", dimensions=3)
+        observer.end()
+        path = tmp_path / "failed.json"
+        observer.flush(path=str(path))
+    finally:
+        OpenAIEmbeddingsInstrumentor().uninstrument()
+    (event,) = json.loads(path.read_text())["events"]
+    assert event["request"]["dimensions"] == 3
+    assert event["response"] is None
+    assert event["error"]
+
+
+def test_input_iterator_is_not_consumed(client: openai.OpenAI, telemetry: Telemetry,
+                                        openai_server: LoopbackServer) -> None:  # fmt: skip
+    client.embeddings.create(model=MODEL, input=(token for token in [1, 2, 3]))
+    assert openai_server.requests[0]["input"] == [1, 2, 3]
+    assert "aiobs.request.extra" not in (telemetry.only_span().attributes or {})
+
+
 def test_json_export_event(observer: Observer, tracer_provider: Any, client: openai.OpenAI,
                            tmp_path: Path) -> None:  # fmt: skip
     OpenAIEmbeddingsInstrumentor().instrument(tracer_provider=tracer_provider)

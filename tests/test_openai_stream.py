@@ -9,7 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import openai
-from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from _openai_server import (
     LoopbackServer,
@@ -63,6 +66,42 @@ def test_with_block_left_early_ends_the_span(client: openai.OpenAI, telemetry: T
     span = telemetry.only_span()
     assert _output(span)[0]["parts"] == [{"type": "text", "content": "Hel"}]
     assert "gen_ai.usage.input_tokens" not in (span.attributes or {})
+
+
+def test_user_error_in_with_block_does_not_fail_the_span(
+    client: openai.OpenAI, telemetry: Telemetry
+) -> None:
+    class UserBug(Exception):
+        pass
+
+    try:
+        with client.chat.completions.create(model="m", messages=MESSAGES, stream=True) as stream:
+            next(iter(stream))
+            raise UserBug("the user's own code")
+    except UserBug:
+        pass
+    span = telemetry.only_span()
+    assert span.status.status_code is not StatusCode.ERROR
+    assert "error.type" not in (span.attributes or {})
+    assert [p.attributes.get("error.type")
+            for p in telemetry.histogram("gen_ai.client.operation.duration")] == [None]  # fmt: skip
+
+
+def test_capture_off_keeps_only_metadata(client: openai.OpenAI, telemetry: Telemetry) -> None:
+    OpenAIChatInstrumentor().uninstrument()
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    OpenAIChatInstrumentor().instrument(tracer_provider=provider, capture_content=False)
+    stream = client.chat.completions.create(
+        model="m", messages=MESSAGES, stream=True, stream_options=USAGE
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "Hello"
+    (span,) = exporter.get_finished_spans()
+    attrs = span.attributes or {}
+    assert "gen_ai.output.messages" not in attrs and "gen_ai.input.messages" not in attrs
+    assert attrs["gen_ai.response.finish_reasons"] == ("stop",)
+    assert (attrs["gen_ai.response.id"], attrs["gen_ai.usage.output_tokens"]) == ("chatcmpl-s", 3)
 
 
 def test_close_ends_the_span(client: openai.OpenAI, telemetry: Telemetry) -> None:

@@ -8,7 +8,6 @@ import os
 import tempfile
 from typing import Any
 
-
 # Exports up to this many events are indented for people who open them; larger
 # ones are written compact, about three times faster and a third smaller.
 PRETTY_EVENT_LIMIT = 1000

@@ -9,28 +9,40 @@ Image and video bytes are never recorded: ``{type: "blob", mime_type, size}``.
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .. import attributes as A
 from .._safe import to_jsonable, truncate_text
+from ._common import base64_size, listed, server_attributes
+from ._common import base_attributes as _base_attributes
+from ._common import error_type as _error_type
 
 PROVIDER_GEMINI = "gcp.gemini"
 PROVIDER_VERTEX = "gcp.vertex_ai"
+
+
+# Types known not to be mappings: skips the (slow) ABC check on every read.
+_ATTRIBUTE_TYPES: set[type] = set()
+
+
+def _is_mapping(obj: Any) -> bool:
+    if isinstance(obj, Mapping):
+        return True
+    _ATTRIBUTE_TYPES.add(type(obj))
+    return False
 
 
 def field(obj: Any, name: str) -> Any:
     """``obj.name`` for SDK objects; ``obj[name]`` or its camelCase key for dicts."""
     if obj is None:
         return None
-    if isinstance(obj, Mapping):
-        if name in obj:
-            return obj[name]
-        head, *rest = name.split("_")
-        return obj.get(head + "".join(p.title() for p in rest))
-    return getattr(obj, name, None)
+    if not isinstance(obj, dict) and (type(obj) in _ATTRIBUTE_TYPES or not _is_mapping(obj)):
+        return getattr(obj, name, None)
+    if name in obj:
+        return obj[name]
+    head, *rest = name.split("_")
+    return obj.get(head + "".join(p.title() for p in rest))
 
 
 def enum_text(value: Any) -> str | None:
@@ -51,36 +63,21 @@ def provider_name(instance: Any) -> str:
     return PROVIDER_VERTEX if getattr(_api_client(instance), "vertexai", False) else PROVIDER_GEMINI
 
 
-def server_attributes(instance: Any) -> dict[str, Any]:
-    """``server.address`` / ``server.port`` from the client's base URL."""
+def base_attributes(instance: Any, operation: str, model: Any) -> dict[str, Any]:
+    """Operation, provider, model and server (from the client's base URL)."""
     options = getattr(_api_client(instance), "_http_options", None)
     base_url = field(options, "base_url")
-    if not isinstance(base_url, str) or not base_url:
-        return {}
-    parts = urlsplit(base_url)
-    if not parts.hostname:
-        return {}
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return {A.SERVER_ADDRESS: parts.hostname, A.SERVER_PORT: port}
-
-
-def base_attributes(instance: Any, operation: str, model: Any) -> dict[str, Any]:
-    attributes: dict[str, Any] = {
-        A.GEN_AI_OPERATION_NAME: operation,
-        A.GEN_AI_PROVIDER_NAME: provider_name(instance),
-    }
-    if isinstance(model, str) and model:
-        attributes[A.GEN_AI_REQUEST_MODEL] = model
-    attributes.update(server_attributes(instance))
-    return attributes
+    server: dict[str, Any] = {}
+    if isinstance(base_url, str) and base_url:
+        parts = urlsplit(base_url)
+        server = server_attributes(parts.hostname, parts.port, parts.scheme)
+    return _base_attributes(operation, provider_name(instance), model, server)
 
 
 def error_type(error: BaseException) -> str:
     """The API's status code (``google.genai.errors.APIError.code``), else the class name."""
     code = getattr(error, "code", None)
-    if isinstance(code, int) and type(error).__module__.startswith("google.genai"):
-        return str(code)
-    return type(error).__qualname__
+    return _error_type(error, code if type(error).__module__.startswith("google.genai") else None)
 
 
 # --- media: metadata only ------------------------------------------------------
@@ -90,10 +87,7 @@ def _size(data: Any) -> int | None:
     if isinstance(data, (bytes, bytearray, memoryview)):
         return len(data)
     if isinstance(data, str):  # base64 text in a dict part
-        try:
-            return len(base64.b64decode(data, validate=False))
-        except ValueError:
-            return None
+        return base64_size(data)
     return None
 
 
@@ -179,6 +173,8 @@ def _role(role: Any) -> str:
 def input_messages(contents: Any) -> list[dict[str, Any]]:
     """``contents`` in any form the SDK accepts, as a list of messages: loose
     parts between Content objects are grouped into user messages, as the SDK does."""
+    if isinstance(contents, Iterator):
+        return []  # never consume the user's iterator before the SDK sends it
     items = contents if isinstance(contents, (list, tuple)) else [contents]
     out: list[dict[str, Any]] = []
     loose: list[Any] = []
@@ -199,8 +195,7 @@ def system_parts(instruction: Any) -> list[dict[str, Any]]:
     if instruction is None:
         return []
     if _is_content(instruction):
-        parts = field(instruction, "parts") or []
-        return [part(p) for p in parts]
+        return [part(p) for p in listed(field(instruction, "parts")) or ()]
     items = instruction if isinstance(instruction, (list, tuple)) else [instruction]
     return [part(p) for p in items]
 
@@ -225,14 +220,14 @@ def finish_reason(candidate: Any) -> str | None:
 
 def tool_definitions(tools: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for tool in tools or []:
+    for tool in listed(tools) or ():
         if callable(tool) and not hasattr(tool, "function_declarations"):
             doc = (getattr(tool, "__doc__", None) or "").strip() or None
             name = getattr(tool, "__name__", repr(tool))
             out.append({"type": "function", "name": name, "description": doc})
             continue
         declarations = field(tool, "function_declarations")
-        for declaration in declarations or []:
+        for declaration in listed(declarations) or ():
             out.append({"type": "function", "name": field(declaration, "name"),
                         "description": field(declaration, "description"),
                         "parameters": to_jsonable(field(declaration, "parameters"))})  # fmt: skip

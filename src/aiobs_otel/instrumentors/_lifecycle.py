@@ -1,11 +1,11 @@
 """The one lifecycle every instrumented provider call goes through.
 
-    open span (request attributes) -> call the SDK -> record result or error
-    -> end span and record metrics
+    open span (request attributes; content only when captured and recording)
+    -> call the SDK -> record result or error -> end span and record metrics
 
 Sync, async and streaming wrappers are thin shells around ``ProviderCall``;
-each API contributes only an ``ApiRecorder`` (request/response attributes and,
-for streams, a ``ChunkAccumulator``).
+each API contributes only an ``ApiRecorder`` (request/content/response
+attributes and, for streams, a ``ChunkAccumulator``; see ``_streams``).
 
 Telemetry code runs outside the ``try`` around the user's call and is guarded:
 whatever it raises is reported (``report_internal_error``) and the user's
@@ -15,22 +15,22 @@ result or exception passes through untouched.
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Callable, Mapping
 from contextvars import Token
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import wrapt
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Span, SpanKind, Tracer
 
 from .. import attributes as A
 from .._callsite import callsite_attributes
 from .._safe import report_internal_error
+from ._common import end_span, record_error
 from ._metrics import GenAIMetrics
+from ._streams import StreamState, wrap_stream
 
 # Request attributes that also label the metrics (the conventions' set).
 _METRIC_KEYS = (
@@ -52,7 +52,7 @@ class Telemetry:
 
 
 class ChunkAccumulator(Protocol):
-    """Collects what a stream's chunks carry; records it on the call at the end."""
+    """Folds a stream's chunks as they arrive; records the result on the call at the end."""
 
     def add(self, chunk: Any) -> None: ...
 
@@ -63,20 +63,26 @@ class ApiRecorder(Protocol):
     """The API-specific half of an instrumented call. Every method may raise:
     the lifecycle catches it, and the user's call goes on."""
 
-    def request(
-        self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], content: bool
-    ) -> tuple[str, dict[str, Any]]:
-        """The span name and the request attributes (provider, operation, model,
-        server, parameters and, when ``content``, the input content)."""
+    def request(self, instance: Any, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The span name and the cheap request attributes (operation, provider,
+        model, server, parameters): what samplers and metrics need."""
         ...
 
-    def stream(self, result: Any, kwargs: Mapping[str, Any]) -> ChunkAccumulator | None:
-        """An accumulator when ``result`` is a stream to wrap, else None."""
+    def content(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The request's content attributes (messages, system instructions, tool
+        definitions, extras carrying content) as JSON. Called only when content
+        capture is on and the span is recording; values replace ``request()``'s."""
         ...
 
-    def response(self, call: ProviderCall, result: Any, content: bool) -> Any:
-        """Record a non-stream result on ``call`` and return None; or return a
-        stand-in for ``result`` that will finish ``call`` itself later."""
+    def stream(self, result: Any, content: bool) -> ChunkAccumulator | None:
+        """An accumulator when ``result`` is a stream to wrap, else None. Without
+        ``content`` it keeps only id, model, usage and finish reasons."""
+        ...
+
+    def response(self, call: ProviderCall, result: Any) -> Any:
+        """Record a non-stream result on ``call`` (its content only when
+        ``call.content``) and return None; or return a stand-in for ``result``
+        that will finish ``call`` itself later."""
         ...
 
     def error_type(self, error: BaseException) -> str:
@@ -85,10 +91,17 @@ class ApiRecorder(Protocol):
 
 
 class ProviderCall:
-    """One provider call's span and metrics: opened once, finished once."""
+    """One provider call's span and metrics: opened once, finished once.
+
+    Response attributes are collected by ``set`` and written with one
+    ``set_attributes`` when the call finishes (before the span ends).
+    """
 
     __slots__ = (
+        "_context",
         "_finished",
+        "_pending",
+        "_recording",
         "content",
         "input_tokens",
         "last_chunk_ns",
@@ -108,7 +121,11 @@ class ProviderCall:
         self.span = span
         self.start_ns = start_ns
         self.metric_attributes = metric_attributes
-        self.content = telemetry.capture_content
+        self._recording = span.is_recording()
+        # The one per-call content switch: capture is on and the span keeps attributes.
+        self.content = telemetry.capture_content and self._recording
+        self._context = trace.set_span_in_context(span)
+        self._pending: dict[str, Any] = {}
         self.input_tokens: int | None = None
         self.output_tokens: int | None = None
         self.response_model: str | None = None
@@ -117,32 +134,37 @@ class ProviderCall:
 
     @classmethod
     def open(
-        cls,
-        telemetry: Telemetry,
-        recorder: ApiRecorder,
-        instance: Any,
-        args: tuple[Any, ...],
-        kwargs: Mapping[str, Any],
+        cls, telemetry: Telemetry, recorder: ApiRecorder, instance: Any, kwargs: Mapping[str, Any]
     ) -> ProviderCall | None:
         """Start the span; None (and the call runs untraced) if that fails."""
         try:
-            name, attributes = recorder.request(instance, args, kwargs, telemetry.capture_content)
+            name, attributes = recorder.request(instance, kwargs)
             attributes.update(callsite_attributes(skip=3))
             start_ns = time.time_ns()
             span = telemetry.tracer.start_span(
                 name, kind=SpanKind.CLIENT, attributes=attributes, start_time=start_ns
             )
             metric_attributes = {k: attributes[k] for k in _METRIC_KEYS if k in attributes}
-            return cls(telemetry, recorder, span, start_ns, metric_attributes)
+            call = cls(telemetry, recorder, span, start_ns, metric_attributes)
         except Exception:
             report_internal_error("opening a provider span")
             return None
+        if call.content:
+            try:
+                content = recorder.content(kwargs)
+                span.set_attributes({k: v for k, v in content.items() if v is not None})
+            except Exception:
+                report_internal_error("recording a provider request's content")
+        return call
 
     # -- recording helpers for ApiRecorders -----------------------------------
     def set(self, attributes: Mapping[str, Any]) -> None:
-        """Set span attributes, skipping None values."""
-        if self.span.is_recording():
-            self.span.set_attributes({k: v for k, v in attributes.items() if v is not None})
+        """Queue span attributes (None values skipped) for the end of the call."""
+        if self._recording:
+            pending = self._pending
+            for key, value in attributes.items():
+                if value is not None:
+                    pending[key] = value
 
     def set_usage(self, input_tokens: int | None, output_tokens: int | None) -> None:
         self.input_tokens = input_tokens
@@ -158,15 +180,15 @@ class ProviderCall:
     # -- lifecycle ------------------------------------------------------------
     def context(self) -> Token[Context]:
         """Make the span current (so HTTP spans nest under it); returns a token."""
-        return otel_context.attach(trace.set_span_in_context(self.span))
+        return otel_context.attach(self._context)
 
-    def succeed(self, result: Any, kwargs: Mapping[str, Any]) -> Any:
+    def succeed(self, result: Any) -> Any:
         """Record ``result``; return it, or a traced proxy when it is a stream."""
         try:
-            accumulator = self.recorder.stream(result, kwargs)
+            accumulator = self.recorder.stream(result, self.content)
             if accumulator is not None:
                 return wrap_stream(result, StreamState(self, accumulator))
-            stand_in = self.recorder.response(self, result, self.content)
+            stand_in = self.recorder.response(self, result)
             if stand_in is not None:
                 # The result is not complete yet (e.g. an unread HTTP response):
                 # the stand-in finishes the call when it is read, closed or collected.
@@ -179,9 +201,7 @@ class ProviderCall:
     def fail(self, error: BaseException) -> None:
         try:
             error_type = self.recorder.error_type(error) or type(error).__qualname__
-            self.span.set_attribute(A.ERROR_TYPE, error_type)
-            self.span.record_exception(error)
-            self.span.set_status(Status(StatusCode.ERROR, str(error)))
+            record_error(self.span, error_type, error)
             self.metric_attributes[A.ERROR_TYPE] = error_type
         except Exception:
             report_internal_error("recording a provider error")
@@ -201,7 +221,12 @@ class ProviderCall:
             )
         except Exception:
             report_internal_error("recording GenAI metrics")
-        self.span.end(end_time=end)
+        if self._pending:
+            try:
+                self.span.set_attributes(self._pending)
+            except Exception:
+                report_internal_error("recording a provider response")
+        end_span(self.span, end)
 
 
 # --- wrappers ------------------------------------------------------------------
@@ -212,7 +237,7 @@ Wrapper = Callable[[Callable[..., Any], Any, tuple[Any, ...], dict[str, Any]], A
 def sync_wrapper(telemetry: Telemetry, recorder: ApiRecorder) -> Wrapper:
     def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                kwargs: dict[str, Any]) -> Any:  # fmt: skip
-        call = ProviderCall.open(telemetry, recorder, instance, args, kwargs)
+        call = ProviderCall.open(telemetry, recorder, instance, kwargs)
         if call is None:
             return wrapped(*args, **kwargs)
         token = call.context()
@@ -223,7 +248,7 @@ def sync_wrapper(telemetry: Telemetry, recorder: ApiRecorder) -> Wrapper:
             call.fail(error)
             raise
         otel_context.detach(token)
-        return call.succeed(result, kwargs)
+        return call.succeed(result)
 
     return traced
 
@@ -231,7 +256,7 @@ def sync_wrapper(telemetry: Telemetry, recorder: ApiRecorder) -> Wrapper:
 def async_wrapper(telemetry: Telemetry, recorder: ApiRecorder) -> Wrapper:
     async def traced(wrapped: Callable[..., Any], instance: Any, args: tuple[Any, ...],
                      kwargs: dict[str, Any]) -> Any:  # fmt: skip
-        call = ProviderCall.open(telemetry, recorder, instance, args, kwargs)
+        call = ProviderCall.open(telemetry, recorder, instance, kwargs)
         if call is None:
             return await wrapped(*args, **kwargs)
         token = call.context()
@@ -242,160 +267,6 @@ def async_wrapper(telemetry: Telemetry, recorder: ApiRecorder) -> Wrapper:
             call.fail(error)
             raise
         otel_context.detach(token)
-        return call.succeed(result, kwargs)
+        return call.succeed(result)
 
     return traced
-
-
-# --- streams -------------------------------------------------------------------
-
-
-class StreamState:
-    """Shared by the sync and async stream proxies: chunks in, one finish out.
-
-    The span ends when the stream is exhausted, fails, is closed, leaves its
-    ``with`` block, or is garbage-collected unfinished; its end time is the
-    last chunk's arrival when there was one.
-    """
-
-    __slots__ = ("_finalizer", "accumulator", "call", "done", "first_chunk_ns")
-
-    def __init__(self, call: ProviderCall, accumulator: ChunkAccumulator) -> None:
-        self.call = call
-        self.accumulator = accumulator
-        self.first_chunk_ns: int | None = None
-        self.done = False
-        self._finalizer: weakref.finalize[Any, Any] | None = None
-
-    def watch(self, proxy: object) -> None:
-        """Finish the span if ``proxy`` is collected before the stream ends."""
-        self._finalizer = weakref.finalize(proxy, self.finish)
-
-    def on_chunk(self, chunk: Any) -> None:
-        now = time.time_ns()
-        self.call.last_chunk_ns = now
-        try:
-            if self.first_chunk_ns is None:
-                self.first_chunk_ns = now
-                self.call.set({A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK:
-                               (now - self.call.start_ns) / 1e9})  # fmt: skip
-            self.accumulator.add(chunk)
-        except Exception:
-            report_internal_error("recording a stream chunk")
-
-    def finish(self, error: BaseException | None = None) -> None:
-        if self.done:
-            return
-        self.done = True
-        if self._finalizer is not None:
-            self._finalizer.detach()
-        try:
-            self.accumulator.record(self.call)
-        except Exception:
-            report_internal_error("recording a stream's result")
-        if error is not None and not isinstance(error, (StopIteration, StopAsyncIteration)):
-            self.call.fail(error)
-            return
-        self.call.finish(self.call.last_chunk_ns)
-
-
-class TracedStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
-    """A sync stream (the SDK's Stream object or a generator) that feeds a span."""
-
-    def __init__(self, wrapped: Any, state: StreamState) -> None:
-        super().__init__(wrapped)
-        self._self_state = state
-        state.watch(self)
-
-    def __iter__(self) -> TracedStream:
-        return self
-
-    def __next__(self) -> Any:
-        try:
-            chunk = next(self.__wrapped__)
-        except StopIteration:
-            self._self_state.finish()
-            raise
-        except BaseException as error:
-            self._self_state.finish(error)
-            raise
-        self._self_state.on_chunk(chunk)
-        return chunk
-
-    def close(self) -> Any:
-        try:
-            closer = getattr(self.__wrapped__, "close", None)
-            return closer() if closer is not None else None
-        finally:
-            self._self_state.finish()
-
-    def __enter__(self) -> TracedStream:
-        enter = getattr(self.__wrapped__, "__enter__", None)
-        if enter is not None:
-            enter()
-        return self
-
-    def __exit__(self, *exc_info: Any) -> Any:
-        try:
-            exit_ = getattr(self.__wrapped__, "__exit__", None)
-            return exit_(*exc_info) if exit_ is not None else None
-        finally:
-            self._self_state.finish(exc_info[1])
-
-
-class TracedAsyncStream(wrapt.ObjectProxy):  # type: ignore[type-arg]
-    """An async stream (the SDK's AsyncStream or an async generator) that feeds a span."""
-
-    def __init__(self, wrapped: Any, state: StreamState) -> None:
-        super().__init__(wrapped)
-        self._self_state = state
-        state.watch(self)
-
-    def __aiter__(self) -> TracedAsyncStream:
-        return self
-
-    async def __anext__(self) -> Any:
-        try:
-            chunk = await self.__wrapped__.__anext__()
-        except StopAsyncIteration:
-            self._self_state.finish()
-            raise
-        except BaseException as error:
-            self._self_state.finish(error)
-            raise
-        self._self_state.on_chunk(chunk)
-        return chunk
-
-    async def close(self) -> Any:
-        try:
-            closer = getattr(self.__wrapped__, "close", None) or self.__wrapped__.aclose
-            outcome = closer()
-            if hasattr(outcome, "__await__"):
-                outcome = await outcome
-            return outcome
-        finally:
-            self._self_state.finish()
-
-    async def aclose(self) -> Any:
-        try:
-            return await self.__wrapped__.aclose()
-        finally:
-            self._self_state.finish()
-
-    async def __aenter__(self) -> TracedAsyncStream:
-        enter = getattr(self.__wrapped__, "__aenter__", None)
-        if enter is not None:
-            await enter()
-        return self
-
-    async def __aexit__(self, *exc_info: Any) -> Any:
-        try:
-            exit_ = getattr(self.__wrapped__, "__aexit__", None)
-            return (await exit_(*exc_info)) if exit_ is not None else None
-        finally:
-            self._self_state.finish(exc_info[1])
-
-
-def wrap_stream(stream: Any, state: StreamState) -> Any:
-    is_async = hasattr(stream, "__anext__") or hasattr(stream, "__aiter__")
-    return (TracedAsyncStream if is_async else TracedStream)(stream, state)

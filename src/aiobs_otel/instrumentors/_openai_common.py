@@ -10,22 +10,35 @@ read goes through ``get``, which accepts both.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import attributes as A
 from .._safe import dumps, to_jsonable
+from ._common import base64_size, server_attributes
+from ._common import base_attributes as _base_attributes
+from ._common import error_type as _error_type
 from ._lifecycle import ProviderCall
 
 PROVIDER = "openai"
-_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+# Types known not to be mappings: skips the (slow) ABC check on every read.
+_ATTRIBUTE_TYPES: set[type] = set()
 
 
 def get(obj: Any, key: str, default: Any = None) -> Any:
     """``obj[key]`` for mappings, ``obj.key`` otherwise; ``default`` when absent."""
     if obj is None:
         return default
-    value = obj.get(key, default) if isinstance(obj, Mapping) else getattr(obj, key, default)
+    if isinstance(obj, dict):
+        value = obj.get(key)
+    elif type(obj) in _ATTRIBUTE_TYPES:
+        value = getattr(obj, key, None)
+    elif isinstance(obj, Mapping):
+        value = obj.get(key)
+    else:
+        _ATTRIBUTE_TYPES.add(type(obj))
+        value = getattr(obj, key, None)
     return default if value is None else value
 
 
@@ -38,59 +51,36 @@ def given(kwargs: Mapping[str, Any], key: str) -> Any:
 
 
 def base_attributes(instance: Any, operation: str, model: Any) -> dict[str, Any]:
-    """Operation, provider, model and server of a call on an SDK resource."""
-    attributes: dict[str, Any] = {
-        A.GEN_AI_OPERATION_NAME: operation,
-        A.GEN_AI_PROVIDER_NAME: PROVIDER,
-    }
-    if isinstance(model, str):
-        attributes[A.GEN_AI_REQUEST_MODEL] = model
-    attributes.update(server_attributes(instance))
-    return attributes
-
-
-def server_attributes(instance: Any) -> dict[str, Any]:
-    """``server.address`` / ``server.port`` from the client's base URL (so
-    OpenAI-compatible servers and Azure show where the call really went)."""
+    """Operation, provider, model and server of a call on an SDK resource. The
+    server comes from the client's base URL (so OpenAI-compatible servers and
+    Azure show where the call really went)."""
     url = getattr(getattr(instance, "_client", None), "base_url", None)
-    host = getattr(url, "host", None)
-    if not host:
-        return {}
-    out: dict[str, Any] = {A.SERVER_ADDRESS: host}
-    port = getattr(url, "port", None) or _DEFAULT_PORTS.get(getattr(url, "scheme", ""))
-    if port:
-        out[A.SERVER_PORT] = int(port)
-    return out
-
-
-def span_name(attributes: Mapping[str, Any]) -> str:
-    model = attributes.get(A.GEN_AI_REQUEST_MODEL)
-    operation = str(attributes[A.GEN_AI_OPERATION_NAME])
-    return f"{operation} {model}" if model else operation
+    server = server_attributes(
+        getattr(url, "host", None), getattr(url, "port", None), getattr(url, "scheme", None)
+    )
+    return _base_attributes(operation, PROVIDER, model, server)
 
 
 def error_type(error: BaseException) -> str:
     """The HTTP status for API status errors (``"429"``), else the class name."""
-    status = getattr(error, "status_code", None)
-    if isinstance(status, int):
-        return str(status)
-    return type(error).__qualname__
+    return _error_type(error, getattr(error, "status_code", None))
 
 
-def record_usage(call: ProviderCall, usage: Any, *, output: bool = True) -> None:
-    """Token counts, including cached input and reasoning output tokens."""
+def usage_attributes(call: ProviderCall, usage: Any, *, output: bool = True) -> dict[str, Any]:
+    """Token counts, including cached input and reasoning output tokens, as
+    attributes for the caller's one ``call.set``; the call keeps them for metrics."""
     if usage is None:
-        return
-    call.set_usage(
-        _int(get(usage, "prompt_tokens")),
-        _int(get(usage, "completion_tokens")) if output else None,
-    )
-    call.set({
+        return {}
+    call.input_tokens = _int(get(usage, "prompt_tokens"))
+    call.output_tokens = _int(get(usage, "completion_tokens")) if output else None
+    return {
+        A.GEN_AI_USAGE_INPUT_TOKENS: call.input_tokens,
+        A.GEN_AI_USAGE_OUTPUT_TOKENS: call.output_tokens,
         A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS:
             _int(get(get(usage, "prompt_tokens_details"), "cached_tokens")),
         A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS:
             _int(get(get(usage, "completion_tokens_details"), "reasoning_tokens")),
-    })  # fmt: skip
+    }  # fmt: skip
 
 
 def _int(value: Any) -> int | None:
@@ -171,8 +161,10 @@ def _blob(data: Any, modality: str, mime_type: str | None) -> dict[str, Any]:
     part: dict[str, Any] = {"type": "blob", "modality": modality}
     if mime_type:
         part["mime_type"] = mime_type
-    if isinstance(data, (str, bytes)):
-        part["size"] = len(data) * 3 // 4 if isinstance(data, str) else len(data)
+    if isinstance(data, str):
+        part["size"] = base64_size(data)
+    elif isinstance(data, (bytes, bytearray)):
+        part["size"] = len(data)
     return part
 
 
@@ -205,7 +197,7 @@ def _text_or_parts(content: Any) -> Any:
     return parts
 
 
-def system_instructions(messages: list[Any]) -> list[dict[str, Any]]:
+def system_instructions(messages: Sequence[Any]) -> list[dict[str, Any]]:
     """The text of the system and developer messages, as instruction parts."""
     parts: list[dict[str, Any]] = []
     for message in messages:

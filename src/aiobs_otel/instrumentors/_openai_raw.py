@@ -25,7 +25,8 @@ from typing import Any
 import wrapt
 
 from .._safe import report_internal_error
-from ._lifecycle import ApiRecorder, ProviderCall, StreamState, wrap_stream
+from ._lifecycle import ApiRecorder, ProviderCall
+from ._streams import StreamState, wrap_stream
 
 
 def is_raw_response(result: Any) -> bool:
@@ -40,7 +41,7 @@ def _is_event_stream(result: Any) -> bool:
 def record_raw_response(call: ProviderCall, result: Any, recorder: ApiRecorder) -> Any:
     """None when ``result`` was recorded now; else the proxy to give the user."""
     if type(result).__name__ == "LegacyAPIResponse" and not _is_event_stream(result):
-        recorder.response(call, result.parse(), call.content)
+        recorder.response(call, result.parse())
         return None
     if inspect.iscoroutinefunction(type(result).parse):
         return TracedAsyncRawResponse(result, _RawState(call, recorder))
@@ -68,7 +69,7 @@ class _RawState:
             return self.last[1]  # the SDK caches parse(); so do we
         out = value
         try:
-            accumulator = self.recorder.stream(value, {})
+            accumulator = self.recorder.stream(value, self.call.content)
             if accumulator is not None and self.stream is None:
                 self.stream = StreamState(self.call, accumulator)
                 out = wrap_stream(value, self.stream)
@@ -76,7 +77,7 @@ class _RawState:
                     # The stream may outlive this response object; it ends the span now.
                     self.finalizer.detach()
             elif accumulator is None and self.stream is None and self.last is None:
-                self.recorder.response(self.call, value, self.call.content)
+                self.recorder.response(self.call, value)
                 self.end()
         except Exception:
             report_internal_error("recording a parsed raw response")

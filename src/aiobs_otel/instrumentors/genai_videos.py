@@ -27,13 +27,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Link, SpanContext, SpanKind, Tracer
 
 from .. import attributes as A
 from .._callsite import callsite_attributes
 from .._safe import dumps, report_internal_error, to_jsonable, truncate_text
 from . import _genai_common as g
 from ._base import ProviderInstrumentor, Target
+from ._common import end_span, listed, record_error, span_name
 from ._lifecycle import ApiRecorder, ProviderCall, Telemetry, Wrapper
 
 OPERATION = "generate_videos"
@@ -64,7 +65,7 @@ def _config(config: Any, content: bool) -> dict[str, Any]:
     last_frame = g.media(g.field(config, "last_frame"))
     if last_frame:
         out["last_frame"] = last_frame
-    references = g.field(config, "reference_images") or []
+    references = listed(g.field(config, "reference_images")) or ()
     if references:
         out["reference_images"] = [
             {"image": g.media(g.field(r, "image")),
@@ -86,39 +87,30 @@ def _inputs(kwargs: Mapping[str, Any]) -> tuple[Any, Any, Any]:
 
 
 class GenerateVideosRecorder:
-    def request(
-        self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], content: bool
-    ) -> tuple[str, dict[str, Any]]:
+    def request(self, instance: Any, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
         model = kwargs.get("model")
         attributes = g.base_attributes(instance, OPERATION, model)
-        config = kwargs.get("config")
-        prompt, image, video = _inputs(kwargs)
-        extra: dict[str, Any] = {}
-        parts: list[dict[str, Any]] = []
-        if content and prompt:
-            extra["prompt"] = truncate_text(str(prompt))
-            parts.append(g.part(str(prompt)))
-        for key, value in (("image", image), ("video", video)):
-            described = g.media(value)
-            if described:
-                extra[key] = described
-                parts.append(described)
-        settings = _config(config, content)
-        if settings:
-            extra["config"] = settings
+        extra, _ = _request(kwargs, content=False)
+        settings = extra.get("config") or {}
         for name, key in (("seed", A.GEN_AI_REQUEST_SEED),
                           ("number_of_videos", A.GEN_AI_REQUEST_CHOICE_COUNT)):  # fmt: skip
             if isinstance(settings.get(name), int):
                 attributes[key] = settings[name]
         attributes[A.AIOBS_REQUEST_EXTRA] = dumps(extra)
-        if content and parts:
-            attributes[A.GEN_AI_INPUT_MESSAGES] = dumps([{"role": "user", "parts": parts}])
-        return f"{OPERATION} {model}", attributes
+        return span_name(OPERATION, model), attributes
 
-    def stream(self, result: Any, kwargs: Mapping[str, Any]) -> None:
+    def content(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        # The extra again, now with the prompt and negative prompt (it replaces request()'s).
+        extra, parts = _request(kwargs, content=True)
+        out = {A.AIOBS_REQUEST_EXTRA: dumps(extra)}
+        if parts:
+            out[A.GEN_AI_INPUT_MESSAGES] = dumps([{"role": "user", "parts": parts}])
+        return out
+
+    def stream(self, result: Any, content: bool) -> None:
         return None
 
-    def response(self, call: ProviderCall, result: Any, content: bool) -> None:
+    def response(self, call: ProviderCall, result: Any) -> None:
         state = operation_state(result)
         call.set({A.AIOBS_RESPONSE_EXTRA: dumps(state)})
         name = state.get("operation_name")
@@ -127,6 +119,25 @@ class GenerateVideosRecorder:
 
     def error_type(self, error: BaseException) -> str:
         return g.error_type(error)
+
+
+def _request(kwargs: Mapping[str, Any], content: bool) -> tuple[dict[str, Any], list[Any]]:
+    """The request extra (prompt with ``content``, media metadata, config) and input parts."""
+    prompt, image, video = _inputs(kwargs)
+    extra: dict[str, Any] = {}
+    parts: list[dict[str, Any]] = []
+    if content and prompt:
+        extra["prompt"] = truncate_text(str(prompt))
+        parts.append(g.part(str(prompt)))
+    for key, value in (("image", image), ("video", video)):
+        described = g.media(value)
+        if described:
+            extra[key] = described
+            parts.append(described)
+    settings = _config(kwargs.get("config"), content)
+    if settings:
+        extra["config"] = settings
+    return extra, parts
 
 
 def operation_state(operation: Any) -> dict[str, Any]:
@@ -205,6 +216,10 @@ PENDING = PendingOperations()
 # --- polling ----------------------------------------------------------------------
 
 
+class OperationError(Exception):
+    """A finished operation's own error (the API call itself succeeded)."""
+
+
 def _record_poll(tracer: Tracer, operation: Any, start_ns: int) -> None:
     """Emit the completion span when ``operation`` is a done, remembered one."""
     name = g.field(operation, "name")
@@ -218,20 +233,20 @@ def _record_poll(tracer: Tracer, operation: Any, start_ns: int) -> None:
     attributes[A.AIOBS_COMPLETES_SPAN_ID] = format(pending.span_context.span_id, "016x")
     state = operation_state(operation)
     attributes[A.AIOBS_RESPONSE_EXTRA] = dumps(state)
-    model = attributes.get(A.GEN_AI_REQUEST_MODEL)
     span = tracer.start_span(
-        f"poll {OPERATION} {model}", kind=SpanKind.CLIENT, attributes=attributes,
+        span_name(f"poll {OPERATION}", attributes.get(A.GEN_AI_REQUEST_MODEL)),
+        kind=SpanKind.CLIENT, attributes=attributes,
         links=[Link(pending.span_context)], start_time=start_ns,
     )  # fmt: skip
-    error = state.get("error")
-    if error:
-        code = g.field(error, "code")
-        message = str(g.field(error, "message") or error)
-        span.set_attribute(A.ERROR_TYPE, str(code) if code is not None else "OperationError")
-        span.add_event("exception", {"exception.type": "OperationError",
-                                     "exception.message": message})  # fmt: skip
-        span.set_status(Status(StatusCode.ERROR, message))
-    span.end()
+    try:
+        error = state.get("error")
+        if error:
+            code = g.field(error, "code")
+            message = str(g.field(error, "message") or error)
+            error_type = str(code) if code is not None else "OperationError"
+            record_error(span, error_type, OperationError(message))
+    finally:
+        end_span(span)
 
 
 def _poll_wrapper(tracer: Tracer, is_async: bool) -> Wrapper:

@@ -18,6 +18,7 @@ from typing import Any
 from .. import attributes as A
 from .._safe import dumps
 from ._base import ProviderInstrumentor, Target
+from ._common import listed, span_name
 from ._lifecycle import ApiRecorder, ChunkAccumulator, ProviderCall
 from ._openai_common import (
     base_attributes,
@@ -27,9 +28,8 @@ from ._openai_common import (
     input_message,
     output_message,
     params_json,
-    record_usage,
-    span_name,
     system_instructions,
+    usage_attributes,
 )
 from ._openai_raw import is_raw_response, record_raw_response
 
@@ -68,10 +68,9 @@ _SCALARS = (
 class ChatRecorder:
     """The chat-specific half of the lifecycle (see ``ApiRecorder``)."""
 
-    def request(
-        self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], content: bool
-    ) -> tuple[str, dict[str, Any]]:
-        attributes = base_attributes(instance, "chat", given(kwargs, "model"))
+    def request(self, instance: Any, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        model = given(kwargs, "model")
+        attributes = base_attributes(instance, "chat", model)
         for key, name in _SCALARS:
             attributes[name] = given(kwargs, key)
         attributes[A.GEN_AI_REQUEST_MAX_TOKENS] = given(kwargs, "max_completion_tokens") or given(
@@ -85,22 +84,27 @@ class ChatRecorder:
         attributes[A.GEN_AI_REQUEST_CHOICE_COUNT] = choices if choices != 1 else None
         attributes[A.GEN_AI_OUTPUT_TYPE] = _output_type(given(kwargs, "response_format"))
         attributes[A.AIOBS_REQUEST_PARAMS] = params_json(kwargs, _OTHER_PARAMS)
-        if content:
-            messages = list(given(kwargs, "messages") or [])
-            attributes[A.GEN_AI_INPUT_MESSAGES] = dumps([input_message(m) for m in messages])
+        attributes = {k: v for k, v in attributes.items() if v is not None}
+        return span_name("chat", model), attributes
+
+    def content(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        # Only lists and tuples are read: an iterator would be consumed before the SDK sends it.
+        messages = listed(given(kwargs, "messages"))
+        if messages is not None:
+            out[A.GEN_AI_INPUT_MESSAGES] = dumps([input_message(m) for m in messages])
             system = system_instructions(messages)
             if system:
-                attributes[A.GEN_AI_SYSTEM_INSTRUCTIONS] = dumps(system)
-            tools = given(kwargs, "tools") or given(kwargs, "functions")
-            if tools:
-                attributes[A.GEN_AI_TOOL_DEFINITIONS] = dumps(tools)
-        attributes = {k: v for k, v in attributes.items() if v is not None}
-        return span_name(attributes), attributes
+                out[A.GEN_AI_SYSTEM_INSTRUCTIONS] = dumps(system)
+        tools = listed(given(kwargs, "tools")) or listed(given(kwargs, "functions"))
+        if tools:
+            out[A.GEN_AI_TOOL_DEFINITIONS] = dumps(tools)
+        return out
 
-    def stream(self, result: Any, kwargs: Mapping[str, Any]) -> ChunkAccumulator | None:
-        return ChatStreamAccumulator() if _is_sdk_stream(result) else None
+    def stream(self, result: Any, content: bool) -> ChunkAccumulator | None:
+        return ChatStreamAccumulator(content) if _is_sdk_stream(result) else None
 
-    def response(self, call: ProviderCall, result: Any, content: bool) -> Any:
+    def response(self, call: ProviderCall, result: Any) -> Any:
         if is_raw_response(result):
             return record_raw_response(call, result, self)
         choices = sorted(get(result, "choices") or [], key=lambda c: get(c, "index", 0))
@@ -126,15 +130,17 @@ def record_completion(
     usage: Any,
 ) -> None:
     """Record a completed chat response (from a result or an assembled stream)."""
-    call.set({A.GEN_AI_RESPONSE_ID: response_id or None})
-    call.set_response_model(model if isinstance(model, str) else None)
+    if isinstance(model, str) and model:
+        call.response_model = model
     reasons = [str(reason or "") for _, reason in outputs]
-    if any(reasons):
-        call.set({A.GEN_AI_RESPONSE_FINISH_REASONS: reasons})
-    record_usage(call, usage)
+    attributes = usage_attributes(call, usage)
+    attributes[A.GEN_AI_RESPONSE_ID] = response_id or None
+    attributes[A.GEN_AI_RESPONSE_MODEL] = call.response_model
+    attributes[A.GEN_AI_RESPONSE_FINISH_REASONS] = reasons if any(reasons) else None
     if call.content and outputs:
         messages = [output_message(message, reason) for message, reason in outputs]
-        call.set({A.GEN_AI_OUTPUT_MESSAGES: dumps(messages)})
+        attributes[A.GEN_AI_OUTPUT_MESSAGES] = dumps(messages)
+    call.set(attributes)
 
 
 def _output_type(response_format: Any) -> str | None:
@@ -144,12 +150,17 @@ def _output_type(response_format: Any) -> str | None:
     return "text" if kind == "text" else None
 
 
+try:
+    from openai import AsyncStream as _AsyncStream
+    from openai import Stream as _Stream
+
+    _SDK_STREAMS: tuple[type, ...] = (_Stream, _AsyncStream)
+except ImportError:  # pragma: no cover - the instrumentor only runs with openai
+    _SDK_STREAMS = ()
+
+
 def _is_sdk_stream(result: Any) -> bool:
-    try:
-        from openai import AsyncStream, Stream
-    except ImportError:  # pragma: no cover - the instrumentor only runs with openai
-        return False
-    return isinstance(result, (Stream, AsyncStream))
+    return isinstance(result, _SDK_STREAMS)
 
 
 # --- streams -------------------------------------------------------------------
@@ -164,23 +175,33 @@ class _ChoiceDeltas:
     finish_reason: str | None = None
 
     def add(self, delta: Any) -> None:
-        self.role = get(delta, "role") or self.role
-        if get(delta, "content"):
-            self.text.append(str(get(delta, "content")))
-        if get(delta, "refusal"):
-            self.refusal.append(str(get(delta, "refusal")))
-        for call in get(delta, "tool_calls") or []:
+        if delta is None:
+            return
+        # Each field read once per chunk.
+        role = get(delta, "role")
+        text = get(delta, "content")
+        refusal = get(delta, "refusal")
+        tool_calls = get(delta, "tool_calls")
+        function_call = get(delta, "function_call")
+        if role:
+            self.role = role
+        if text:
+            self.text.append(str(text))
+        if refusal:
+            self.refusal.append(str(refusal))
+        for call in tool_calls or ():
             self._tool_call(get(call, "index", len(self.tool_calls)), call)
-        if get(delta, "function_call"):  # the legacy single function call
-            self._tool_call(-1, {"function": get(delta, "function_call")})
+        if function_call:  # the legacy single function call
+            self._tool_call(-1, {"function": function_call})
 
     def _tool_call(self, index: int, delta: Any) -> None:
         slot = self.tool_calls.setdefault(index, {"id": None, "name": None, "arguments": []})
         slot["id"] = get(delta, "id") or slot["id"]
         function = get(delta, "function")
         slot["name"] = get(function, "name") or slot["name"]
-        if get(function, "arguments"):
-            slot["arguments"].append(str(get(function, "arguments")))
+        arguments = get(function, "arguments")
+        if arguments:
+            slot["arguments"].append(str(arguments))
 
     def message(self) -> dict[str, Any]:
         """The assembled assistant message, in the SDK's message shape."""
@@ -197,10 +218,12 @@ class _ChoiceDeltas:
 
 
 class ChatStreamAccumulator:
-    """Assembles text and tool-call deltas per choice; usage from the chunk
-    that carries it (the last one, with ``stream_options.include_usage``)."""
+    """Folds chunks as they arrive: id, model, finish reasons and usage (from
+    the chunk that carries it: the last one, with ``stream_options.include_usage``);
+    with ``content``, also each choice's text and tool-call deltas."""
 
-    def __init__(self) -> None:
+    def __init__(self, content: bool = True) -> None:
+        self.content = content
         self.response_id: str | None = None
         self.model: str | None = None
         self.usage: Any = None
@@ -208,21 +231,29 @@ class ChatStreamAccumulator:
 
     def add(self, chunk: Any) -> None:
         # Azure's first chunk (prompt filter results) has an empty id and model.
-        self.response_id = self.response_id or get(chunk, "id") or None
-        self.model = self.model or get(chunk, "model") or None
-        self.usage = get(chunk, "usage") or self.usage
-        for choice in get(chunk, "choices") or []:
-            deltas = self.choices.setdefault(get(choice, "index", 0), _ChoiceDeltas())
-            deltas.add(get(choice, "delta"))
-            deltas.finish_reason = get(choice, "finish_reason") or deltas.finish_reason
+        if self.response_id is None:
+            self.response_id = get(chunk, "id") or None
+        if self.model is None:
+            self.model = get(chunk, "model") or None
+        usage = get(chunk, "usage")
+        if usage:
+            self.usage = usage
+        for choice in get(chunk, "choices") or ():
+            index = get(choice, "index", 0)
+            deltas = self.choices.get(index)
+            if deltas is None:
+                deltas = self.choices[index] = _ChoiceDeltas()
+            if self.content:
+                deltas.add(get(choice, "delta"))
+            reason = get(choice, "finish_reason")
+            if reason:
+                deltas.finish_reason = reason
 
     def record(self, call: ProviderCall) -> None:
+        choices = [c for _, c in sorted(self.choices.items())]
+        outputs = [(c.message() if self.content else None, c.finish_reason) for c in choices]
         record_completion(
-            call,
-            response_id=self.response_id,
-            model=self.model,
-            outputs=[(c.message(), c.finish_reason) for _, c in sorted(self.choices.items())],
-            usage=self.usage,
+            call, response_id=self.response_id, model=self.model, outputs=outputs, usage=self.usage
         )
 
 

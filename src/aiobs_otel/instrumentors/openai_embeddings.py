@@ -10,15 +10,14 @@ The dimension count and the number of vectors are always recorded.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from typing import Any
 
 from .. import attributes as A
-from .._safe import dumps, to_jsonable
+from .._safe import dumps
 from ._base import ProviderInstrumentor, Target
+from ._common import base64_size, span_name
 from ._lifecycle import ApiRecorder, ChunkAccumulator, ProviderCall
 from ._openai_common import (
     base_attributes,
@@ -26,8 +25,7 @@ from ._openai_common import (
     get,
     given,
     params_json,
-    record_usage,
-    span_name,
+    usage_attributes,
 )
 from ._openai_raw import is_raw_response, record_raw_response
 from .openai_chat import INSTRUMENTS
@@ -39,61 +37,72 @@ class EmbeddingsRecorder:
     def __init__(self, *, capture_vectors: bool = False) -> None:
         self.capture_vectors = capture_vectors
 
-    def request(
-        self, instance: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any], content: bool
-    ) -> tuple[str, dict[str, Any]]:
-        attributes = base_attributes(instance, "embeddings", given(kwargs, "model"))
+    def request(self, instance: Any, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        model = given(kwargs, "model")
+        attributes = base_attributes(instance, "embeddings", model)
         encoding = given(kwargs, "encoding_format")
         if isinstance(encoding, str):
             attributes[A.GEN_AI_REQUEST_ENCODING_FORMATS] = [encoding]
-        extra: dict[str, Any] = {}
-        dimensions = given(kwargs, "dimensions")
-        if isinstance(dimensions, int):
-            attributes[A.GEN_AI_EMBEDDINGS_DIMENSION_COUNT] = dimensions
-            extra["dimensions"] = dimensions
-        if content and given(kwargs, "input") is not None:
-            extra["input"] = to_jsonable(given(kwargs, "input"))
+        # The requested dimensions are a parameter (``aiobs.request.extra``); the
+        # dimension count attribute is the response's, so a failed call has none.
+        extra = _request_extra(kwargs)
         if extra:
             attributes[A.AIOBS_REQUEST_EXTRA] = dumps(extra)
         params = params_json(kwargs, ("user",))
         if params:
             attributes[A.AIOBS_REQUEST_PARAMS] = params
-        return span_name(attributes), attributes
+        return span_name("embeddings", model), attributes
 
-    def stream(self, result: Any, kwargs: Mapping[str, Any]) -> ChunkAccumulator | None:
+    def content(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        text = given(kwargs, "input")
+        # Only str, list and tuple inputs are read: an iterator would be consumed.
+        if not isinstance(text, (str, list, tuple)):
+            return {}
+        extra = _request_extra(kwargs)
+        extra["input"] = text
+        return {A.AIOBS_REQUEST_EXTRA: dumps(extra)}
+
+    def stream(self, result: Any, content: bool) -> ChunkAccumulator | None:
         return None  # embeddings never stream
 
-    def response(self, call: ProviderCall, result: Any, content: bool) -> Any:
+    def response(self, call: ProviderCall, result: Any) -> Any:
         if is_raw_response(result):
             return record_raw_response(call, result, self)
-        data = list(get(result, "data") or [])
-        vectors = [get(item, "embedding") for item in data]
-        dimension = _dimension(vectors[0]) if vectors else None
-        call.set({A.GEN_AI_EMBEDDINGS_DIMENSION_COUNT: dimension})
-        call.set_response_model(get(result, "model"))
-        record_usage(call, get(result, "usage"), output=False)
+        data = get(result, "data") or []
+        model = get(result, "model")
+        if isinstance(model, str) and model:
+            call.response_model = model
         extra: dict[str, Any] = {"count": len(data)}
-        if self.capture_vectors and content:
-            floats = [v for v in vectors if isinstance(v, list)]
+        if self.capture_vectors and call.content:
+            floats = [v for item in data if isinstance(v := get(item, "embedding"), list)]
             if floats:
                 extra["embeddings"] = floats
-        # Vectors are plain floats: json.dumps keeps them whole (no truncation),
-        # and refuses NaN, which the guard around us reports.
-        call.set({A.AIOBS_RESPONSE_EXTRA: json.dumps(extra, allow_nan=False)})
+        attributes = usage_attributes(call, get(result, "usage"), output=False)
+        attributes.update({
+            A.GEN_AI_EMBEDDINGS_DIMENSION_COUNT:
+                _dimension(get(data[0], "embedding")) if data else None,
+            A.GEN_AI_RESPONSE_MODEL: call.response_model,
+            # Vectors are plain floats: json.dumps keeps them whole (no truncation),
+            # and refuses NaN, which the guard around us reports.
+            A.AIOBS_RESPONSE_EXTRA: json.dumps(extra, allow_nan=False),
+        })  # fmt: skip
+        call.set(attributes)
         return None
 
     def error_type(self, error: BaseException) -> str:
         return error_type(error)
 
 
+def _request_extra(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    dimensions = given(kwargs, "dimensions")
+    return {"dimensions": dimensions} if isinstance(dimensions, int) else {}
+
+
 def _dimension(vector: Any) -> int | None:
     if isinstance(vector, list):
         return len(vector)
     if isinstance(vector, str):  # encoding_format="base64": float32 values
-        try:
-            return len(base64.b64decode(vector)) // 4
-        except (binascii.Error, ValueError):
-            return None
+        return base64_size(vector) // 4
     return None
 
 
