@@ -40,6 +40,15 @@ _SECRET_KEY_IN_JSON = re.compile(
 REDACTED = "<redacted>"
 
 
+def _may_hold_secret(json_text: str) -> bool:
+    """Whether a secret-looking key may be in ``json_text``: a substring test
+    (fast, in C) first, the exact key pattern only when that finds something."""
+    lowered = json_text.lower()
+    if '"token"' not in lowered and not any(part in lowered for part in _SECRET_KEY_PARTS):
+        return False
+    return _SECRET_KEY_IN_JSON.search(json_text) is not None
+
+
 def is_secret_key(name: str) -> bool:
     lowered = name.lower()
     return lowered == "token" or any(part in lowered for part in _SECRET_KEY_PARTS)
@@ -106,7 +115,7 @@ def dumps(value: Any) -> str:
         )
     except (TypeError, ValueError, RecursionError):
         text = None
-    if text is None or len(text) > FAST_JSON_LIMIT or _SECRET_KEY_IN_JSON.search(text):
+    if text is None or len(text) > FAST_JSON_LIMIT or _may_hold_secret(text):
         text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
     return utf8_safe(text)
 
