@@ -37,16 +37,19 @@ _SECRET_KEY_IN_JSON = re.compile(
     + r')[^"\\]*)"\s*:',
     re.IGNORECASE,
 )
+# Substrings every secret key above contains one of: a cheap first test.
+_SECRET_HINTS = ("auth", "key", "secret", "passw", "token", "cookie", "credential")
 REDACTED = "<redacted>"
 
 
 def _may_hold_secret(json_text: str) -> bool:
-    """Whether a secret-looking key may be in ``json_text``: a substring test
-    (fast, in C) first, the exact key pattern only when that finds something."""
+    """Whether a secret-looking key may be in ``json_text``: a plain substring
+    search first (fast), the exact key pattern only when that finds something."""
     lowered = json_text.lower()
-    if '"token"' not in lowered and not any(part in lowered for part in _SECRET_KEY_PARTS):
-        return False
-    return _SECRET_KEY_IN_JSON.search(json_text) is not None
+    for hint in _SECRET_HINTS:
+        if hint in lowered:
+            return _SECRET_KEY_IN_JSON.search(json_text) is not None
+    return False
 
 
 def is_secret_key(name: str) -> bool:
@@ -86,6 +89,7 @@ def to_jsonable(
     max_string: int = MAX_STRING,
     max_items: int = MAX_ITEMS,
     max_total: int = MAX_TOTAL,
+    redact_secrets: bool = False,
 ) -> Any:
     """A JSON-safe copy of ``value``: long strings and collections truncated,
     bytes summarised, cycles broken, unknown objects turned into their repr.
@@ -93,7 +97,7 @@ def to_jsonable(
     ``max_total`` bounds the whole result (about that many characters), so a
     list of lists of long strings cannot grow a span attribute without limit.
     """
-    return _Converter(max_string, max_items, max_total).convert(value, 0)
+    return _Converter(max_string, max_items, max_total, redact_secrets).convert(value, 0)
 
 
 # JSON up to this long is recorded whole: the C encoder makes it in a few
@@ -102,9 +106,14 @@ def to_jsonable(
 FAST_JSON_LIMIT = 16_384
 
 
-def dumps(value: Any) -> str:
+def dumps(value: Any, *, redact_secrets: bool = False) -> str:
     """Compact JSON of ``value`` for a span attribute: whole when it is short
-    and plain, else the truncated, JSON-safe copy from ``to_jsonable``."""
+    and plain, else the truncated, JSON-safe copy from ``to_jsonable``.
+
+    ``redact_secrets`` (for values the user hands us opaquely, like @observe
+    arguments) records values under secret-looking keys as ``<redacted>``.
+    Provider content is built by our recorders from known fields and is not
+    scanned: a tool's JSON schema may well name a parameter ``api_key``."""
     try:
         text: str | None = json.dumps(
             value,
@@ -115,8 +124,9 @@ def dumps(value: Any) -> str:
         )
     except (TypeError, ValueError, RecursionError):
         text = None
-    if text is None or len(text) > FAST_JSON_LIMIT or _may_hold_secret(text):
-        text = json.dumps(to_jsonable(value), ensure_ascii=False, separators=(",", ":"))
+    if text is None or len(text) > FAST_JSON_LIMIT or (redact_secrets and _may_hold_secret(text)):
+        plain = to_jsonable(value, redact_secrets=redact_secrets)
+        text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
     return utf8_safe(text)
 
 
@@ -145,7 +155,8 @@ def utf8_safe(json_text: str) -> str:
 
 
 class _Converter:
-    def __init__(self, max_string: int, max_items: int, max_total: int) -> None:
+    def __init__(self, max_string: int, max_items: int, max_total: int, redact: bool) -> None:
+        self.redact = redact
         self.max_string = max_string
         self.max_items = max_items
         self.remaining = max_total
@@ -220,7 +231,8 @@ class _Converter:
             name = key if isinstance(key, str) else _safe_repr(key)
             name = truncate_text(name, 256)
             self.remaining -= len(name)
-            out[name] = REDACTED if is_secret_key(name) else self.convert(item, depth + 1)
+            secret = self.redact and is_secret_key(name)
+            out[name] = REDACTED if secret else self.convert(item, depth + 1)
         return out
 
 

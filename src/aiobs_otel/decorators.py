@@ -73,8 +73,8 @@ class _FunctionCall:
         try:
             attributes = dict(spec.static_attributes)
             if spec.capture_args:
-                attributes[A.AIOBS_FUNCTION_ARGS] = dumps(args)
-                attributes[A.AIOBS_FUNCTION_KWARGS] = dumps(kwargs)
+                attributes[A.AIOBS_FUNCTION_ARGS] = dumps(args, redact_secrets=True)
+                attributes[A.AIOBS_FUNCTION_KWARGS] = dumps(kwargs, redact_secrets=True)
             if spec.enh_prompt:
                 attributes[A.AIOBS_ENH_PROMPT_ID] = str(uuid.uuid4())
             self.span = _tracer.start_span(
@@ -104,7 +104,7 @@ class _FunctionCall:
                 span.record_exception(error)
                 span.set_status(Status(StatusCode.ERROR, str(error)))
             elif self.spec.capture_result:
-                span.set_attribute(A.AIOBS_FUNCTION_RESULT, dumps(result))
+                span.set_attribute(A.AIOBS_FUNCTION_RESULT, dumps(result, redact_secrets=True))
             span.end()  # span processors run here: guarded like the rest
         except Exception:
             report_internal_error("@observe (recording the result)")
