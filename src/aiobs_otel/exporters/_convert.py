@@ -49,7 +49,9 @@ def convert_spans(
     cwd = os.getcwd()
     completions: list[tuple[dict[str, Any], str]] = []
     for span in spans:
-        attrs = span.attributes or {}
+        # One copy into a plain dict: the ~25 reads below are then C lookups
+        # rather than Mapping.get on the SDK's attribute proxy.
+        attrs = dict(span.attributes or {})
         session_id = attrs.get(A.SESSION_ID)
         if not isinstance(session_id, str):
             result.without_session += 1
