@@ -72,11 +72,11 @@ class SessionSpanProcessor(SpanProcessor):
         return True
 
 
-# Providers we already attached to: repeated observe()/reset() adds nothing twice.
-_attached: weakref.WeakKeyDictionary[TracerProvider, ObservabilityExportSpanExporter] = (
-    weakref.WeakKeyDictionary()
-)
-_stamp_sources: weakref.WeakKeyDictionary[TracerProvider, StampSource] = weakref.WeakKeyDictionary()
+# Providers we already attached to (with their JSON exporter and the stamp
+# source of the session processor): repeated observe()/reset() adds nothing twice.
+_attached: weakref.WeakKeyDictionary[
+    TracerProvider, tuple[ObservabilityExportSpanExporter, StampSource]
+] = weakref.WeakKeyDictionary()
 
 
 def default_service_name() -> str:
@@ -190,7 +190,7 @@ def attach(
     """
     existing = _attached.get(provider)
     if existing is not None:
-        if _stamp_sources.get(provider) != current_stamp:
+        if existing[1] != current_stamp:
             # One session processor per provider: a second Observer would share
             # the first one's buffer while its own sessions stamp nothing.
             logger.warning(
@@ -198,15 +198,15 @@ def attach(
                 "use the global aiobs_otel.observer, or give each Observer its own "
                 "provider (Observer(tracer_provider=...))"
             )
-        return existing
+        return existing[0]
     provider.add_span_processor(SessionSpanProcessor(current_stamp))
-    _stamp_sources[provider] = current_stamp
     if exporter is None:
         exporter = ObservabilityExportSpanExporter()
         provider.add_span_processor(DirectExportProcessor(exporter))
-    _attached[provider] = exporter
+    _attached[provider] = (exporter, current_stamp)
     return exporter
 
 
 def attached_exporter(provider: TracerProvider) -> ObservabilityExportSpanExporter | None:
-    return _attached.get(provider)
+    entry = _attached.get(provider)
+    return entry[0] if entry is not None else None

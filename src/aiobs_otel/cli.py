@@ -7,7 +7,6 @@ Exit codes: 0 success, 1 a missing optional dependency or a failed run,
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 from collections.abc import Sequence
@@ -101,15 +100,9 @@ def _standin(port: int) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    try:
-        pipeline = importlib.import_module("aiobs_otel.demo.pipeline")
-    except ImportError:
-        print(
-            "aiobs-otel demo: the offline demo pipeline is not part of this build yet; "
-            "`aiobs-otel standin` serves its OpenAI / Gemini stand-in meanwhile.",
-            file=sys.stderr,
-        )
-        return 1
+    # Imported here: the demo pulls in both SDKs, which `view` does not need.
+    from .demo import pipeline
+
     return int(pipeline.main(args.topic, args.out))
 
 

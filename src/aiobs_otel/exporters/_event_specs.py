@@ -127,21 +127,13 @@ def _flatten_message(message: Any) -> Any:
     return flat
 
 
-def messages(include_system: bool) -> Field:
-    """All input messages, the system instructions first when asked for."""
-
-    def read(attrs: Attributes) -> Any:
-        out: list[Any] = []
-        if include_system:
-            system = _text_of(load_json(attrs.get(A.GEN_AI_SYSTEM_INSTRUCTIONS)))
-            if system is not None:
-                out.append({"role": "system", "content": system})
-        inputs = load_json(attrs.get(A.GEN_AI_INPUT_MESSAGES))
-        if isinstance(inputs, list):
-            out.extend(_flatten_message(m) for m in inputs)
-        return out or MISSING
-
-    return read
+def messages(attrs: Attributes) -> Any:
+    """All input messages, in order, each with its role (system messages
+    included: OpenAI keeps them in the input messages)."""
+    inputs = load_json(attrs.get(A.GEN_AI_INPUT_MESSAGES))
+    if not isinstance(inputs, list) or not inputs:
+        return MISSING
+    return [_flatten_message(m) for m in inputs]
 
 
 def system_instruction(attrs: Attributes) -> Any:
@@ -237,7 +229,7 @@ CHAT = EventSpec(
     api="chat.completions.create",
     request={
         "model": attr(A.GEN_AI_REQUEST_MODEL),
-        "messages": messages(include_system=False),
+        "messages": messages,
         "temperature": attr(A.GEN_AI_REQUEST_TEMPERATURE),
         "max_tokens": attr(A.GEN_AI_REQUEST_MAX_TOKENS),
         "other": with_params(_SAMPLING),
@@ -289,7 +281,7 @@ GENERATE_CONTENT = EventSpec(
     api="models.generate_content",
     request={
         "model": attr(A.GEN_AI_REQUEST_MODEL),
-        "contents": messages(include_system=False),
+        "contents": messages,
         "system_instruction": system_instruction,
         "config": group(_GEMINI_CONFIG),
         "other": group({"stream": attr(A.GEN_AI_REQUEST_STREAM)}),
