@@ -162,3 +162,19 @@ def test_empty_and_tree_less_exports_validate(observer: Observer, tmp_path: Path
     seen = validate_with_aiobs(flat)
     assert seen["tree_roots"] == []
     assert len(seen["function_names"]) == 3
+
+
+def test_demo_export_validates_with_aiobs_models(observer: Observer, tmp_path: Path) -> None:
+    from aiobs_otel.demo import pipeline
+
+    out = tmp_path / "demo.json"
+    pipeline.run("What is an API?", out=str(out), show=False)
+    checked = validate_with_aiobs(out)
+    assert len(checked["events"]) == 7
+    assert checked["function_names"] == [
+        "critique",
+        "illustrate",
+        "pipeline",
+        "research",
+        "summarize",
+    ]
