@@ -9,14 +9,14 @@ import os
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+from _llm_stub import otlp_http_sink
 
 PRELUDE = """
 import json
@@ -104,31 +104,11 @@ def test_otel_service_name_wins(tmp_path: Path) -> None:
     assert from_attributes["service"] == "billing"
 
 
-class _Collector(BaseHTTPRequestHandler):
-    received: list[tuple[str, bytes]]
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.received.append((self.path, body))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-
 @pytest.fixture
 def collector() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
-    received: list[tuple[str, bytes]] = []
-    handler = type("Handler", (_Collector,), {"received": received})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
+    """A bare OTLP/HTTP receiver on 127.0.0.1 (shared with the zero-code tests)."""
+    with otlp_http_sink() as sink:
+        yield sink
 
 
 def test_otlp_endpoint_adds_a_batch_processor_that_sends(
