@@ -97,3 +97,62 @@ AIOBS_REQUEST_PARAMS = "aiobs.request.params"
 # the ObservabilityExport (spans of other instrumentations are bridged over).
 SCOPE_PREFIX = "aiobs_otel"
 SCOPE_FUNCTIONS = "aiobs_otel.observe"
+
+# =============================================================================
+# Names shared by the llmops-observability features (span kinds, trace context,
+# cost, evaluations, HTTP, SQS). Defined here first so that every part agrees.
+# =============================================================================
+
+# --- span kinds: @observe(kind=...) ------------------------------------------
+# Our own kind of every @observe span: "function" (default), "generation",
+# "agent", "tool", "retriever"; and "evaluation", "transaction", "crawl",
+# "crawl_page", "crawl_event" for the spans those features open. Provider spans
+# carry no aiobs.span.kind: their gen_ai.operation.name says what they are.
+AIOBS_SPAN_KIND = "aiobs.span.kind"
+# Phoenix / OpenInference reads this for its span-kind view: LLM, EMBEDDING,
+# AGENT, TOOL, RETRIEVER, CHAIN, EVALUATOR.
+OPENINFERENCE_SPAN_KIND = "openinference.span.kind"
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_AGENT_ID = "gen_ai.agent.id"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
+GEN_AI_TOOL_CALL_ID = "gen_ai.tool.call.id"
+GEN_AI_TOOL_CALL_ARGUMENTS = "gen_ai.tool.call.arguments"
+GEN_AI_TOOL_CALL_RESULT = "gen_ai.tool.call.result"
+# @observe extras (JSON strings): locals at return, self's attributes, the
+# decorator's metadata.
+AIOBS_FUNCTION_LOCALS = "aiobs.function.locals"
+AIOBS_FUNCTION_SELF = "aiobs.function.self"
+AIOBS_SPAN_METADATA = "aiobs.span.metadata"
+
+# --- trace context (who and what a trace is about) ---------------------------
+# On every span started inside the trace context. session.id stays the aiobs
+# session; llmops's session / conversation id is gen_ai.conversation.id.
+USER_ID = "user.id"
+GEN_AI_CONVERSATION_ID = "gen_ai.conversation.id"
+AIOBS_TRACE_NAME = "aiobs.trace.name"
+AIOBS_TRACE_TAGS = "aiobs.trace.tags"  # string[]
+AIOBS_TRACE_METADATA = "aiobs.trace.metadata"  # JSON object
+# Only on the span that opened the trace context (JSON values):
+AIOBS_TRACE_INPUT = "aiobs.trace.input"
+AIOBS_TRACE_OUTPUT = "aiobs.trace.output"
+# The OpenInference names Phoenix reads for its users / tags / metadata views
+# and for a span's input and output.
+OPENINFERENCE_USER_ID = "user.id"
+OPENINFERENCE_TAGS = "tag.tags"
+OPENINFERENCE_METADATA = "metadata"
+OPENINFERENCE_INPUT_VALUE = "input.value"
+OPENINFERENCE_INPUT_MIME_TYPE = "input.mime_type"
+OPENINFERENCE_OUTPUT_VALUE = "output.value"
+OPENINFERENCE_OUTPUT_MIME_TYPE = "output.mime_type"
+
+# --- cost (the GenAI conventions' proposal: gen_ai.usage.cost.*) -------------
+GEN_AI_USAGE_COST_AMOUNT = "gen_ai.usage.cost.amount"  # double
+GEN_AI_USAGE_COST_CURRENCY = "gen_ai.usage.cost.currency"  # ISO 4217, "USD"
+GEN_AI_USAGE_COST_SOURCE = "gen_ai.usage.cost.source"  # "local" | "provider"
+
+# --- evaluations (the GenAI conventions' gen_ai.evaluation.result event) ------
+GEN_AI_EVALUATION_RESULT_EVENT = "gen_ai.evaluation.result"
+GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
+GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
+GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
+GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
