@@ -28,12 +28,12 @@ class ArmSpec:
     attribute: str
 
 
-AIOBS_CHAT = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.openai_chat",
+AIOBS_CHAT = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.openai.chat",
                      "OpenAIChatInstrumentor")  # fmt: skip
 AIOBS_EMBEDDINGS = ArmSpec("aiobs-otel", "aiobs-otel",
-                           "aiobs_otel.instrumentors.openai_embeddings",
+                           "aiobs_otel.instrumentors.openai.embeddings",
                            "OpenAIEmbeddingsInstrumentor")  # fmt: skip
-AIOBS_GENAI = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.genai_content",
+AIOBS_GENAI = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.google_genai.content",
                       "GenAIGenerateContentInstrumentor")  # fmt: skip
 
 # The other OpenAI instrumentations, by their PyPI names.

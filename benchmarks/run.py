@@ -178,7 +178,7 @@ def genai_floor_row(plan: Plan, pipeline: _telemetry.Pipeline) -> Row:
     from opentelemetry.trace import SpanKind
 
     from aiobs_otel import attributes as A
-    from aiobs_otel.instrumentors.openai_chat import ChatRecorder
+    from aiobs_otel.instrumentors.openai.chat import ChatRecorder
 
     kwargs = {"model": W.CHAT_MODEL, "messages": W.MESSAGES, "temperature": 0.2,
               "max_tokens": 120}  # fmt: skip

@@ -3,16 +3,14 @@
     OPENAI_API_KEY=sk-... python examples/embeddings.py
     AIOBS_EXAMPLES_STANDIN=1 python examples/embeddings.py    # offline
 
-The export records model, input, dimensions and usage; the vectors
-themselves are left out.
+The export records model, input, dimensions and usage, and the vectors at
+``response.data[i].embedding`` as aiobs does (``AIOBS_EXPORT_EMBEDDINGS=false``
+leaves them out).
 """
 
 from _clients import openai_client
 
 from aiobs_otel import observer
-from aiobs_otel.instrumentors.openai_embeddings import OpenAIEmbeddingsInstrumentor
-
-OpenAIEmbeddingsInstrumentor().instrument()
 
 observer.observe(session_name="embeddings")
 

@@ -7,9 +7,6 @@ AIOBS_EXAMPLES_STANDIN=1 python examples/gemini.py    # offline
 from _clients import gemini_client
 
 from aiobs_otel import observer
-from aiobs_otel.instrumentors.genai_content import GenAIGenerateContentInstrumentor
-
-GenAIGenerateContentInstrumentor().instrument()
 
 observer.observe(session_name="gemini")
 

@@ -14,9 +14,6 @@ import os
 from _clients import openai_client
 
 from aiobs_otel import observer
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
-
-OpenAIChatInstrumentor().instrument()
 
 # Usually set in the shell or a .env file; explicit labels take precedence.
 os.environ.setdefault("AIOBS_LABEL_TEAM", "ml-platform")

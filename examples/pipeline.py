@@ -14,9 +14,7 @@ import sys
 from _clients import openai_client
 
 from aiobs_otel import observe, observer
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
 
-OpenAIChatInstrumentor().instrument()
 client = openai_client()
 
 

@@ -7,9 +7,6 @@ AIOBS_EXAMPLES_STANDIN=1 python examples/simple_chat.py    # offline
 from _clients import openai_client
 
 from aiobs_otel import observer
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
-
-OpenAIChatInstrumentor().instrument()
 
 observer.observe(session_name="simple-chat")
 

@@ -15,9 +15,6 @@ from _clients import POLL_SECONDS, vertex_client
 from google.genai import types
 
 from aiobs_otel import observer
-from aiobs_otel.instrumentors.genai_videos import GenAIGenerateVideosInstrumentor
-
-GenAIGenerateVideosInstrumentor().instrument()
 
 observer.observe(session_name="veo")
 

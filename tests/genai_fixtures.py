@@ -17,8 +17,8 @@ from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
 
-from aiobs_otel.instrumentors.genai_content import GenAIGenerateContentInstrumentor
-from aiobs_otel.instrumentors.genai_videos import GenAIGenerateVideosInstrumentor
+from aiobs_otel.instrumentors.google_genai.content import GenAIGenerateContentInstrumentor
+from aiobs_otel.instrumentors.google_genai.videos import GenAIGenerateVideosInstrumentor
 
 API_KEY = "AIza-secret-test-key-0123456789"
 ANSWER = ["Hello", " from", " Gemini"]

@@ -14,8 +14,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from _openai_server import API_KEY, LoopbackServer, Telemetry, start_server
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
-from aiobs_otel.instrumentors.openai_embeddings import OpenAIEmbeddingsInstrumentor
+from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
+from aiobs_otel.instrumentors.openai.embeddings import OpenAIEmbeddingsInstrumentor
 
 
 @pytest.fixture

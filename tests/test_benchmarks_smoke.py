@@ -11,10 +11,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = {
-    "chat/aiobs-otel": "aiobs_otel.instrumentors.openai_chat",
-    "stream/aiobs-otel": "aiobs_otel.instrumentors.openai_chat",
-    "embeddings/aiobs-otel": "aiobs_otel.instrumentors.openai_embeddings",
-    "generate_content/aiobs-otel": "aiobs_otel.instrumentors.genai_content",
+    "chat/aiobs-otel": "aiobs_otel.instrumentors.openai.chat",
+    "stream/aiobs-otel": "aiobs_otel.instrumentors.openai.chat",
+    "embeddings/aiobs-otel": "aiobs_otel.instrumentors.openai.embeddings",
+    "generate_content/aiobs-otel": "aiobs_otel.instrumentors.google_genai.content",
 }
 OTHERS = ("otel-contrib genai-openai", "otel-contrib openai-v2", "openinference", "openllmetry")
 

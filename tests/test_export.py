@@ -13,15 +13,11 @@ from unittest import mock
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import SpanKind
 
 from aiobs_otel import ObservabilityExport, Observer, observe
-from aiobs_otel._safe import MAX_ITEMS, MAX_STRING, dumps, to_jsonable
-from aiobs_otel.exporters.json_exporter import (
-    DirectExportProcessor,
-    ObservabilityExportSpanExporter,
-)
+from aiobs_otel.exporters.buffer import ExportBuffer
+from aiobs_otel.functions import FunctionRecord, FunctionSpec
+from aiobs_otel.values import MAX_ITEMS, MAX_STRING, dumps, to_jsonable
 
 FlushJson = Callable[..., dict[str, Any]]
 
@@ -58,8 +54,9 @@ def test_unsafe_values_become_safe() -> None:
     assert to_jsonable(bytearray(3)) == "<bytearray len=3>"
     assert to_jsonable(cyclic()) == [1, "<cycle list>"]
     assert to_jsonable(nested) == {"a": {"back": "<cycle dict>"}}
-    assert to_jsonable(float("nan")) == "nan"
-    assert to_jsonable([math.inf, -math.inf]) == ["inf", "-inf"]
+    # NaN and infinities as their JavaScript names: every JSON parser reads the file
+    assert to_jsonable(float("nan")) == "NaN"
+    assert to_jsonable([math.inf, -math.inf]) == ["Infinity", "-Infinity"]
     assert to_jsonable(10**5000) == "<int 16610 bits>"
     assert to_jsonable({(1, 2): "tuple key", 3: "int key"}) == {
         "(1, 2)": "tuple key",
@@ -121,9 +118,35 @@ def test_unsafe_values_through_observe_and_flush(observer: Observer, flush_json:
     assert first["args"][3].endswith("...[truncated 95904 chars]")
     assert first["args"][4] == "<unrepresentable BadRepr>"
     assert first["kwargs"]["huge"][-1] == "...[9900 more items]"
-    assert first["result"] == {"nan": "nan", "obj": "<Opaque thing>", "loop": [1, "<cycle list>"]}
-    assert second["args"] == ["lone \ud800 surrogate"]  # escaped in the file, read back intact
+    assert first["result"] == {"nan": "NaN", "obj": "<Opaque thing>", "loop": [1, "<cycle list>"]}
+    assert second["args"] == ["lone \ufffd surrogate"]  # U+FFFD: valid UTF-8 for any parser
     ObservabilityExport.model_validate(document)
+
+
+def _chat_call(model: str, input_tokens: int, output_tokens: int) -> None:
+    """One provider call through the real lifecycle, as an instrumentor makes it."""
+    from opentelemetry import metrics
+
+    from aiobs_otel.instrumentors.config import ContentSettings
+    from aiobs_otel.instrumentors.lifecycle import ProviderCall, Telemetry
+    from aiobs_otel.instrumentors.metrics import GenAIMetrics
+    from aiobs_otel.instrumentors.openai.chat import ChatAdapter
+
+    class Response:
+        id = "r1"
+        model = None
+        choices: list[Any] = []
+        usage = {"prompt_tokens": input_tokens, "completion_tokens": output_tokens,
+                 "total_tokens": input_tokens + output_tokens}  # fmt: skip
+
+    telemetry = Telemetry(
+        tracer=trace.get_tracer("aiobs_otel.test_provider"),
+        metrics=GenAIMetrics(metrics.get_meter("test")),
+        content=ContentSettings.from_flag(True),
+    )
+    call = ProviderCall.open(telemetry, ChatAdapter(), None, {"model": model, "messages": []})
+    assert call is not None
+    call.succeed(Response())
 
 
 def test_trace_tree_links_provider_and_function_events(
@@ -133,19 +156,8 @@ def test_trace_tree_links_provider_and_function_events(
 
     @observe
     def agent() -> None:
-        with provider_tracer.start_as_current_span(
-            "chat gpt-test",
-            kind=SpanKind.CLIENT,
-            attributes={
-                "gen_ai.provider.name": "openai",
-                "gen_ai.operation.name": "chat",
-                "gen_ai.request.model": "gpt-test",
-                "gen_ai.usage.input_tokens": 3,
-                "gen_ai.usage.output_tokens": 4,
-            },
-        ):
-            pass
-        # ours by scope, but no known (provider, operation): not an event
+        _chat_call("gpt-test", 3, 4)
+        # ours by scope, but not a traced call: not an event
         with provider_tracer.start_as_current_span("unknown op"):
             pass
 
@@ -189,22 +201,25 @@ def test_tree_orders_roots_and_children_by_start(observer: Observer, flush_json:
 # -- the bounded buffer ---------------------------------------------------------------
 
 
-def _spans_into(provider: TracerProvider, count: int) -> None:
-    tracer = provider.get_tracer("aiobs_otel.observe")
+def _functions(count: int) -> None:
     for i in range(count):
-        with tracer.start_as_current_span(f"s{i}", attributes={"session.id": "s"}):
-            pass
+        observe(name=f"s{i}")(lambda: None)()
+
+
+def _records(count: int, start: int = 0) -> list[FunctionRecord]:
+    return [FunctionRecord(FunctionSpec(lambda: None, f"s{i}", True, True, False, None))
+            for i in range(start, start + count)]  # fmt: skip
 
 
 def test_buffer_cap_from_env_drops_counts_and_logs(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    observer: Observer,
+) -> None:  # fmt: skip
     monkeypatch.setenv("AIOBS_MAX_BUFFERED_SPANS", "3")
-    provider = TracerProvider()
-    own = Observer(tracer_provider=provider)
+    own = observer
     own.observe()
     with caplog.at_level(logging.WARNING, logger="aiobs_otel"):
-        _spans_into(provider, 5)
+        _functions(5)
         target = tmp_path / "capped.json"
         own.flush(path=str(target))
     document = json.loads(target.read_text())
@@ -216,24 +231,24 @@ def test_buffer_cap_from_env_drops_counts_and_logs(
     caplog.clear()
     own.observe()  # the count starts again after a flush
     with caplog.at_level(logging.WARNING, logger="aiobs_otel"):
-        _spans_into(provider, 2)
+        _functions(2)
         own.flush(path=str(target))
     assert len(json.loads(target.read_text())["function_events"]) == 2
     assert not any("dropped" in r.getMessage() for r in caplog.records)
 
 
 def test_buffer_cap_constructor_argument() -> None:
-    exporter = ObservabilityExportSpanExporter(max_buffered_spans=2)
-    provider = TracerProvider()
-    provider.add_span_processor(DirectExportProcessor(exporter))
-    _spans_into(provider, 4)
-    batch = exporter.drain()
-    assert [s.name for s in batch.spans] == ["s0", "s1"]
+    buffer = ExportBuffer(max_buffered_spans=2)
+    for record in _records(4):
+        buffer.add(record)
+    batch = buffer.drain()
+    assert [r.spec.span_name for r in batch.records] == ["s0", "s1"]  # type: ignore[attr-defined]
     assert batch.dropped == 2
-    exporter.restore(batch)  # a failed flush puts them back, still within the cap
-    _spans_into(provider, 1)
-    again = exporter.drain()
-    assert [s.name for s in again.spans] == ["s0", "s1"]
+    buffer.restore(batch)  # a failed flush puts them back, still within the cap
+    for record in _records(1, start=4):
+        buffer.add(record)
+    again = buffer.drain()
+    assert [r.spec.span_name for r in again.records] == ["s0", "s1"]  # type: ignore[attr-defined]
     assert again.dropped == 3
 
 
@@ -242,20 +257,18 @@ def test_invalid_env_cap_falls_back(
 ) -> None:
     monkeypatch.setenv("AIOBS_MAX_BUFFERED_SPANS", "lots")
     with caplog.at_level(logging.WARNING, logger="aiobs_otel"):
-        exporter = ObservabilityExportSpanExporter()
+        buffer = ExportBuffer()
     assert "not a whole number" in caplog.text
-    provider = TracerProvider()
-    provider.add_span_processor(DirectExportProcessor(exporter))
-    _spans_into(provider, 10)
-    assert exporter.buffered == 10
+    for record in _records(10):
+        buffer.add(record)
+    assert buffer.buffered == 10
 
 
 def test_callsite_file_is_relative_to_cwd_only_when_inside_it(tmp_path: Path) -> None:
-    from aiobs_otel import attributes as A
-    from aiobs_otel.exporters._convert import _callsite
+    from aiobs_otel.exporters.document import _callsite
 
-    inside = {A.CODE_FILE_PATH: str(tmp_path / "app" / "main.py"), A.CODE_LINE_NUMBER: 3}
-    outside = {A.CODE_FILE_PATH: "/opt/elsewhere/bin/../tool.py", A.CODE_LINE_NUMBER: 9}
+    inside = (str(tmp_path / "app" / "main.py"), 3, None)
+    outside = ("/opt/elsewhere/bin/../tool.py", 9, None)
     assert _callsite(inside, str(tmp_path)) == {"file": "app/main.py", "line": 3, "function": None}
     assert _callsite(outside, str(tmp_path))["file"] == "/opt/elsewhere/tool.py"
 
@@ -266,7 +279,7 @@ def test_callsite_file_is_relative_to_cwd_only_when_inside_it(tmp_path: Path) ->
         ("openai", True),
         ("openai.resources.chat", True),
         ("httpx2._client", True),
-        ("aiobs_otel._safe", True),
+        ("aiobs_otel.values", True),
         ("openai_client", False),
         ("asyncio_helpers", False),
         ("threading_utils", False),
@@ -274,6 +287,8 @@ def test_callsite_file_is_relative_to_cwd_only_when_inside_it(tmp_path: Path) ->
     ],
 )
 def test_callsite_skips_library_packages_only(module: str, is_library: bool) -> None:
-    from aiobs_otel._callsite import _is_library
+    from aiobs_otel.callsite import is_library as library
+    from aiobs_otel.instrumentors import OpenAIChatInstrumentor  # declares openai's packages
 
-    assert _is_library(module) is is_library
+    assert OpenAIChatInstrumentor.sdk_packages
+    assert library(module) is is_library

@@ -125,5 +125,11 @@ def test_without_the_extra_the_message_names_it(monkeypatch: pytest.MonkeyPatch)
     google_cloud = sys.modules["google.cloud"]
     monkeypatch.delattr(google_cloud, "storage")
     monkeypatch.setitem(sys.modules, "google.cloud.storage", None)  # as if not installed
-    with pytest.raises(ImportError, match=r"pip install 'aiobs-otel\[gcs\]'"):
-        GCSExporter(bucket=BUCKET)
+    exporter = GCSExporter(bucket=BUCKET)  # builds without the extra, as in aiobs
+    data = ObservabilityExport(sessions=[], events=[], generated_at=0.0)
+    with pytest.raises(
+        ExportError, match=r"^google-cloud-storage is required for GCSExporter"
+    ) as info:
+        exporter.export(data)
+    assert "pip install" in str(info.value) and "[gcs]'" in str(info.value)
+    assert isinstance(info.value.cause, ImportError)

@@ -14,8 +14,12 @@ from google.genai import errors, types
 from opentelemetry.trace import StatusCode
 
 from aiobs_otel import attributes as A
-from aiobs_otel.instrumentors import genai_content
-from aiobs_otel.instrumentors._common import base64_size
+from aiobs_otel.instrumentors.common import base64_size
+from aiobs_otel.instrumentors.google_genai import content as genai_content
+from aiobs_otel.instrumentors.google_genai import content_stream
+from aiobs_otel.instrumentors.lifecycle import span_name
+from aiobs_otel.instrumentors.record import LLMCall
+from aiobs_otel.instrumentors.semconv import start_attributes
 from genai_fixtures import (  # noqa: F401  (fixtures)
     ERROR_MODEL,
     client,
@@ -208,10 +212,23 @@ def test_contents_forms_and_inline_bytes_are_never_recorded(
     (event,) = document["events"]
     assert event["provider"] == "gemini" and event["api"] == "models.generate_content"
     assert event["request"]["model"] == MODEL
-    assert event["request"]["contents"][2]["content"] == "What is in it?"
+    # contents as the user passed them (aiobs's shape), media as size + mime
+    request_contents = event["request"]["contents"]
+    assert request_contents[2] == {
+        "role": "user",
+        "parts": [
+            {"text": "What is in it?"},
+            {"inline_data": {"size": len(PNG), "mime_type": "image/png"}},
+        ],
+    }
+    assert request_contents[3] == "And this?"
+    assert request_contents[0]["parts"][1]["inline_data"] == {
+        "size": len(PNG),
+        "mime_type": "image/png",
+    }
     assert event["response"]["text"] == "Hello from Gemini"
     assert event["response"]["finish_reasons"] == ["stop"]
-    assert event["response"]["usage"]["prompt_tokens"] == 7
+    assert event["response"]["usage"]["prompt_token_count"] == 7  # google-genai's own keys
 
 
 def test_export_of_a_failed_call(
@@ -265,16 +282,17 @@ def test_recorder_fault_never_breaks_the_call(
         raise RuntimeError("recorder bug")
 
     monkeypatch.delenv("AIOBS_OTEL_STRICT")  # report instead of raising, as in production
-    monkeypatch.setattr(genai_content, "_summary", broken)
+    monkeypatch.setattr(content_stream, "_summary", broken)
     reply = client.models.generate_content(model=MODEL, contents="hi")
     assert reply.text == "Hello from Gemini"
     assert only_span(spans).end_time is not None
 
 
 def test_span_name_without_a_model() -> None:
-    name, attributes = genai_content.GenerateContentRecorder().request(None, {"contents": "hi"})
-    assert name == "generate_content"
-    assert A.GEN_AI_REQUEST_MODEL not in attributes
+    call = LLMCall(api=genai_content.API, provider="")
+    genai_content.GenerateContentAdapter().request(call, None, {"contents": "hi"})
+    assert span_name(call.operation, call.request_model) == "generate_content"
+    assert A.GEN_AI_REQUEST_MODEL not in start_attributes(call)
 
 
 @pytest.mark.parametrize("size", [0, 1, 2, 3, 4, 5, 57, 1000])

@@ -13,7 +13,7 @@ from google.genai import models, types
 from opentelemetry.trace import StatusCode
 
 from aiobs_otel import attributes as A
-from aiobs_otel.instrumentors import genai_videos
+from aiobs_otel.instrumentors.google_genai import operations
 from genai_fixtures import (  # noqa: F401  (fixtures)
     FAILING_VEO,
     VIDEO_URI,
@@ -110,7 +110,9 @@ def test_generate_videos_polled_to_done(
     assert event["request"]["model"] == VEO
     assert event["request"]["image"]["size"] == len(JPEG)
     assert event["response"]["done"] is True
-    assert event["response"]["generated_videos"][0]["uri"] == expected_videos(veo_client)[0]["uri"]
+    # aiobs's shape: each generated video under "video"
+    (video,) = event["response"]["generated_videos"]
+    assert video["video"]["uri"] == expected_videos(veo_client)[0]["uri"]
     assert event["error"] is None
     text = json.dumps(document) + json.dumps(
         [dict(s.attributes) for s in spans.get_finished_spans()]
@@ -172,7 +174,7 @@ def test_poll_span_ends_even_when_recording_it_fails(
         raise RuntimeError("recorder bug")
 
     monkeypatch.delenv("AIOBS_OTEL_STRICT")  # report instead of raising, as in production
-    monkeypatch.setattr(genai_videos, "record_error", broken)
+    monkeypatch.setattr(operations, "record_operation_error", broken)
     client = make_client(standin, vertex=True)
     final = poll(client, client.models.generate_videos(model=FAILING_VEO, prompt="x"))
     assert final.done
@@ -192,8 +194,8 @@ def test_api_error_and_sdk_error(standin: Any, instrumented: Any, spans: Any) ->
 
 
 def test_pending_operations_are_bounded() -> None:
-    pending = genai_videos.PendingOperations(limit=2)
-    marker = genai_videos.PendingOperation(span_context=None, attributes={})  # type: ignore[arg-type]
+    pending = operations.PendingOperations(limit=2)
+    marker = operations.PendingOperation(span_context=None, call=None, session_id=None)  # type: ignore[arg-type]
     for name in ("a", "b", "c"):
         pending.remember(name, marker)
     assert len(pending) == 2
@@ -223,6 +225,6 @@ def test_poll_recorder_fault_never_breaks_polling(
         raise RuntimeError("poll recorder bug")
 
     monkeypatch.delenv("AIOBS_OTEL_STRICT")
-    monkeypatch.setattr(genai_videos, "_record_poll", broken)
+    monkeypatch.setattr(operations, "record_poll", broken)
     client = make_client(standin, vertex=True)
     assert poll(client, client.models.generate_videos(model=VEO, prompt="x")).done

@@ -20,8 +20,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from aiobs_otel import attributes as A
-from aiobs_otel.instrumentors._base import ProviderInstrumentor, Target
-from aiobs_otel.instrumentors._lifecycle import ProviderCall
+from aiobs_otel.instrumentors.base import ProviderInstrumentor, Target
+from aiobs_otel.instrumentors.lifecycle import ProviderCall
+from aiobs_otel.instrumentors.record import ApiSpec, LLMCall
 
 
 class FakeError(Exception):
@@ -65,34 +66,37 @@ class Accumulator:
     def add(self, chunk: Any) -> None:
         self.parts.append(chunk)
 
-    def record(self, call: ProviderCall) -> None:
-        call.set({"fake.text": "".join(self.parts)})
+    def record(self, call: LLMCall) -> None:
+        call.extra_attributes["fake.text"] = "".join(self.parts)
         call.set_usage(len(self.parts), len(self.parts))
 
 
 CONTENT_CALLS: list[str] = []
+FAKE_API = ApiSpec(
+    name="fake.create", event_provider="fake", operation="chat",
+    event=lambda call: {"request": {"model": call.request_model}, "response": None},
+)  # fmt: skip
 
 
 class Recorder:
-    def request(self, instance: Any, kwargs: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        return f"chat {kwargs['model']}", {
-            A.GEN_AI_OPERATION_NAME: "chat",
-            A.GEN_AI_PROVIDER_NAME: "fake",
-            A.GEN_AI_REQUEST_MODEL: kwargs["model"],
-        }
+    api = FAKE_API
 
-    def content(self, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    def request(self, call: LLMCall, instance: Any, kwargs: Mapping[str, Any]) -> None:
+        call.provider = "fake"
+        call.request_model = kwargs["model"]
+
+    def content(self, call: LLMCall, kwargs: Mapping[str, Any]) -> None:
         CONTENT_CALLS.append(kwargs["model"])
-        return {"fake.prompt": kwargs["model"]}
+        call.extra_attributes["fake.prompt"] = kwargs["model"]
 
-    def stream(self, result: Any, content: bool) -> Accumulator | None:
+    def stream(self, result: Any, call: LLMCall) -> Accumulator | None:
         is_stream = hasattr(result, "__next__") or hasattr(result, "__anext__")
         return Accumulator() if is_stream else None
 
     def response(self, call: ProviderCall, result: Any) -> None:
-        call.set({"fake.text": result["text"]})
-        call.set_response_model(result["model"])
-        call.set_usage(3, 5)
+        call.record.extra_attributes["fake.text"] = result["text"]
+        call.record.response_model = result["model"]
+        call.record.set_usage(3, 5)
 
     def error_type(self, error: BaseException) -> str:
         return "fake_" + type(error).__name__
@@ -105,7 +109,7 @@ class FakeInstrumentor(ProviderInstrumentor):
         Target("fake_sdk", "FakeClient.acreate", is_async=True),
     )
 
-    def recorder(self) -> Recorder:
+    def adapter(self) -> Recorder:
         return Recorder()
 
 

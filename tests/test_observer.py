@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from opentelemetry import trace
 
 from aiobs_otel import ExportError, ObservabilityExport, Observer, observe
 
@@ -242,10 +241,17 @@ def test_span_ending_after_flush_goes_to_next_export(
     observer: Observer, flush_json: FlushJson
 ) -> None:
     session_id = observer.observe()
-    span = trace.get_tracer("aiobs_otel.observe").start_span("late")
+
+    @observe(name="late")
+    def late() -> Any:
+        yield 1
+        yield 2
+
+    running = late()
+    next(running)  # the span is open
     first = flush_json()
     assert first["function_events"] == []
-    span.end()
+    list(running)  # the span ends after the flush
     second = flush_json()
     assert [e["name"] for e in second["function_events"]] == ["late"]
     assert [s["id"] for s in second["sessions"]] == [session_id]  # found in the archive
@@ -269,8 +275,7 @@ def test_explicit_provider_observer(tmp_path: Path) -> None:
     provider = TracerProvider()
     own = Observer(tracer_provider=provider)
     session_id = own.observe()
-    with provider.get_tracer("aiobs_otel.observe").start_as_current_span("mine"):
-        pass
+    observe(name="mine")(lambda: None)()  # goes to the observer's provider
     target = tmp_path / "own.json"
     own.flush(path=str(target))
     document = json.loads(target.read_text())

@@ -22,8 +22,8 @@ from _openai_server import (
     error_body,
 )
 from aiobs_otel import Observer
-from aiobs_otel.instrumentors._metrics import DURATION_BUCKETS, TOKEN_BUCKETS
-from aiobs_otel.instrumentors.openai_chat import ChatRecorder, OpenAIChatInstrumentor
+from aiobs_otel.instrumentors.metrics import DURATION_BUCKETS, TOKEN_BUCKETS
+from aiobs_otel.instrumentors.openai.chat import ChatAdapter, OpenAIChatInstrumentor
 
 MESSAGES: list[Any] = [
     {"role": "system", "content": "Be brief."},
@@ -215,7 +215,7 @@ def test_recorder_fault_never_reaches_the_user(
     def broken(*args: Any) -> None:
         raise RuntimeError("unexpected SDK shape")
 
-    monkeypatch.setattr(ChatRecorder, "response", broken)
+    monkeypatch.setattr(ChatAdapter, "response", broken)
     with caplog.at_level(logging.WARNING, logger="aiobs_otel"):
         result = client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert result.choices[0].message.content == "Hello there!"

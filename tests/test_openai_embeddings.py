@@ -25,7 +25,7 @@ from _openai_server import (
     error_body,
 )
 from aiobs_otel import Observer
-from aiobs_otel.instrumentors.openai_embeddings import OpenAIEmbeddingsInstrumentor
+from aiobs_otel.instrumentors.openai.embeddings import OpenAIEmbeddingsInstrumentor
 
 MODEL = "text-embedding-3-small"
 
@@ -174,12 +174,16 @@ def test_json_export_event(observer: Observer, tracer_provider: Any, client: ope
     assert_no_secret(path.read_text())
     (event,) = json.loads(path.read_text())["events"]
     assert (event["provider"], event["api"]) == ("openai", "embeddings.create")
+    # aiobs's shape: the requested user at the top, the vectors at data[i].embedding
     assert event["request"] == {
         "model": MODEL, "input": ["a", "b"], "encoding_format": "float", "dimensions": 3,
-        "other": {"user": "u1"},
+        "user": "u1", "other": {},
     }  # fmt: skip
-    assert event["response"] == {
-        "model": MODEL, "usage": {"prompt_tokens": 7, "total_tokens": 7},
-        "embedding_dimensions": 3, "count": 2,
+    response = event["response"]
+    vectors = [item["embedding"] for item in response.pop("data")]
+    assert len(vectors) == 2 and all(len(v) == 3 for v in vectors)
+    assert response == {
+        "id": None, "model": MODEL, "usage": {"prompt_tokens": 7, "total_tokens": 7},
+        "object": "list", "embedding_dimensions": 3,
     }  # fmt: skip
     assert event["error"] is None

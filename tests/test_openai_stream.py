@@ -22,7 +22,7 @@ from _openai_server import (
     chunk,
 )
 from aiobs_otel import Observer
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
+from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 USAGE = {"include_usage": True}

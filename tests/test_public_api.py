@@ -9,6 +9,7 @@ import aiobs_otel
 
 EXPECTED = {
     "BaseExporter",
+    "BaseProvider",
     "Callsite",
     "Event",
     "ExportError",

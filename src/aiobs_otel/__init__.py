@@ -27,12 +27,14 @@ from .exporters.models import (
     SessionMeta,
 )
 from .observer import Observer
+from .providers import BaseProvider
 
 observer = Observer()
 """The process-wide observer: ``observer.observe()``, ``end()``, ``flush()``."""
 
 __all__ = [
     "BaseExporter",
+    "BaseProvider",
     "Callsite",
     "Event",
     "ExportError",

@@ -53,6 +53,8 @@ GEN_AI_TOOL_DEFINITIONS = "gen_ai.tool.definitions"
 GEN_AI_TOKEN_TYPE = "gen_ai.token.type"
 METRIC_OPERATION_DURATION = "gen_ai.client.operation.duration"
 METRIC_TOKEN_USAGE = "gen_ai.client.token.usage"
+METRIC_TIME_TO_FIRST_CHUNK = "gen_ai.client.operation.time_to_first_chunk"
+METRIC_TIME_PER_OUTPUT_CHUNK = "gen_ai.client.operation.time_per_output_chunk"
 
 # --- General conventions -----------------------------------------------------
 SERVER_ADDRESS = "server.address"
@@ -156,3 +158,8 @@ GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
 GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+
+# --- aiobs: which API a provider span traced ---------------------------------
+# The aiobs event's ``api`` (``chat.completions.create``, ``responses.create``,
+# ``models.embed_content``...): several APIs share one gen_ai.operation.name.
+AIOBS_API = "aiobs.api"

@@ -2,7 +2,7 @@
 
 ::
 
-    pip install 'aiobs-otel[openai]'
+    pip install '.[openai]'                         # in the checkout
     opentelemetry-instrument python app.py          # -> ./<session-id>.json
     OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 \\
         opentelemetry-instrument python app.py      # -> the file and an OTLP backend
@@ -25,9 +25,9 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 from opentelemetry.sdk.trace import TracerProvider
 
-from ._pipeline import default_service_name, otlp_configured, service_name_configured
-from ._safe import report_internal_error
 from .exporters import zero_code
+from .guard import report_internal_error
+from .pipeline import default_service_name, otlp_configured, service_name_configured
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -93,13 +93,13 @@ class AiobsConfigurator(_OTelSDKConfigurator):
 
 
 def start_implicit_session() -> str | None:
-    """Hand the SDK-built ``aiobs_json`` exporter to the global observer and open
-    the process's session; None when ``aiobs_json`` is not configured (the
-    observer then attaches on the first ``observer.observe()``, as in any app)."""
+    """When the SDK built the ``aiobs_json`` exporter, attach the global observer
+    to the SDK's provider and open the process's session; None when
+    ``aiobs_json`` is not configured (the observer then attaches on the first
+    ``observer.observe()``, as in any app)."""
     from . import observer
 
-    exporter = zero_code.latest_instance()
-    if exporter is None:
+    if zero_code.latest_instance() is None:
         return None
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
@@ -109,7 +109,6 @@ def start_implicit_session() -> str | None:
             type(provider).__name__,
         )
         return None
-    exporter.owner = observer
     name = provider.resource.attributes.get(_SERVICE_NAME)
     session_name = str(name) if name else default_service_name()
-    return observer._adopt_pipeline(provider, exporter, session_name=session_name)
+    return observer._adopt_pipeline(provider, session_name=session_name)

@@ -1,6 +1,8 @@
 """Session label rules: validation, labels from the environment, system labels.
 
-Precedence when a session starts: system < environment < explicit.
+Precedence when a session starts: system < environment < explicit. Error
+messages begin with aiobs's own wording (users match on them); the rule
+follows where aiobs says less.
 """
 
 from __future__ import annotations
@@ -23,15 +25,15 @@ ENV_PREFIX = "AIOBS_LABEL_"
 def validate_key(key: object) -> str:
     """Return ``key`` if it may name a user label; raise ``ValueError`` naming the rule."""
     if not isinstance(key, str):
-        raise ValueError(f"label key {key!r} must be a string, got {type(key).__name__}")
+        raise ValueError(f"Label key must be a string, got {type(key).__name__}")
     if key.startswith(RESERVED_PREFIX):
         raise ValueError(
-            f"label key {key!r} uses the reserved prefix {RESERVED_PREFIX!r} (system labels only)"
+            f"Label key '{key}' uses reserved prefix '{RESERVED_PREFIX}' (system labels only)"
         )
     if not KEY_PATTERN.match(key):
         raise ValueError(
-            f"label key {key!r} is invalid: keys must match ^[a-z][a-z0-9_]{{0,62}}$ "
-            "(lowercase letter first, then lowercase letters, digits or '_', 63 at most)"
+            f"Label key '{key}' is invalid. Keys must match pattern ^[a-z][a-z0-9_]{{0,62}}$ "
+            "(a lowercase letter, then lowercase letters, digits or '_', 63 at most)"
         )
     return key
 
@@ -39,27 +41,41 @@ def validate_key(key: object) -> str:
 def validate_value(key: str, value: object) -> str:
     """Return ``value`` if it may be a label value; raise ``ValueError`` naming the rule."""
     if not isinstance(value, str):
-        raise ValueError(f"label {key!r}: value must be a string, got {type(value).__name__}")
+        raise ValueError(f"Label value for '{key}' must be a string, got {type(value).__name__}")
     if len(value) > MAX_VALUE_LENGTH:
         raise ValueError(
-            f"label {key!r}: value is {len(value)} characters, the maximum is {MAX_VALUE_LENGTH}"
+            f"Label value for '{key}' exceeds maximum length of {MAX_VALUE_LENGTH} characters "
+            f"(got {len(value)})"
         )
     return value
 
 
 def validate_labels(labels: object) -> dict[str, str]:
-    """Validate a mapping of user labels and return it as a plain dict."""
+    """Validate a dict of user labels (at most ``MAX_LABELS``) and return a copy."""
     if not isinstance(labels, Mapping):
-        raise ValueError(f"labels must be a mapping of str to str, got {type(labels).__name__}")
-    checked = {validate_key(k): validate_value(k, v) for k, v in labels.items()}
-    check_count(checked)
-    return checked
+        raise ValueError(f"Labels must be a dictionary, got {type(labels).__name__}")
+    check_count(labels)
+    return {validate_key(k): validate_value(k, v) for k, v in labels.items()}
 
 
 def check_count(labels: Mapping[str, str]) -> None:
-    """Raise ``ValueError`` when a session would hold more labels than allowed."""
+    """Raise ``ValueError`` when ``labels`` (system labels included) are too many."""
     if len(labels) > MAX_LABELS:
-        raise ValueError(f"a session holds at most {MAX_LABELS} labels, got {len(labels)}")
+        raise ValueError(f"Too many labels ({len(labels)}). Maximum allowed is {MAX_LABELS}.")
+
+
+def check_room_for(labels: Mapping[str, str], key: str) -> None:
+    """Raise ``ValueError`` when adding ``key`` would exceed the maximum."""
+    if key not in labels and len(labels) >= MAX_LABELS:
+        raise ValueError(
+            f"Cannot add label. Maximum of {MAX_LABELS} labels already reached "
+            "(system labels count too)."
+        )
+
+
+def check_removable(key: object) -> None:
+    if isinstance(key, str) and key.startswith(RESERVED_PREFIX):
+        raise ValueError(f"Cannot remove system label '{key}'")
 
 
 def env_labels(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -89,11 +105,10 @@ def system_labels() -> dict[str, str]:
 def initial_labels(explicit: Mapping[str, str] | None) -> dict[str, str]:
     """The labels a new session starts with: system < environment < explicit.
 
-    Raises ``ValueError`` for invalid explicit labels, or when the user labels
-    (environment and explicit together) exceed the maximum count.
+    As in aiobs, the explicit labels are validated (and at most ``MAX_LABELS``);
+    environment labels are taken as found.
     """
     user = env_labels()
     if explicit is not None:
         user.update(validate_labels(explicit))
-    check_count(user)
     return {**system_labels(), **user}

@@ -10,15 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from . import _pipeline
+from . import instrumenting, pipeline, process_hooks, spans
 from . import labels as label_rules
-from ._safe import report_internal_error
-from ._sessions import SessionArchive, SessionRecord, SpanStamp
 from .exporters import shepherd
-from .exporters._convert import Conversion, assemble, convert_spans
-from .exporters._files import write_json_atomic
-from .exporters.base import ExportError
-from .exporters.json_exporter import ObservabilityExportSpanExporter, SpanBatch
+from .exporters.base import BaseExporter, ExportError, ExportResult, Payload
+from .exporters.buffer import Batch, ExportBuffer, max_from_env
+from .exporters.document import assemble, convert_records
+from .exporters.file import FileExporter
+from .guard import report_internal_error
+from .providers import ProviderRegistry
+from .records import SESSIONS, SpanRecord
+from .sessions import SessionArchive, SessionRecord, SpanStamp
 
 if TYPE_CHECKING:
     from .exporters.models import ObservabilityExport
@@ -40,20 +42,22 @@ class Observer:
 
     Every observation is an OpenTelemetry span: when an SDK ``TracerProvider``
     is already installed the observer attaches to it; otherwise ``observe()``
-    builds one (with OTLP export when ``OTEL_EXPORTER_OTLP_*`` is set).
+    builds one. The first ``observe()`` also switches on the instrumentor of
+    every installed provider SDK (see ``instrumenting``).
     """
 
     def __init__(self, *, tracer_provider: TracerProvider | None = None) -> None:
         self._lock = threading.RLock()
         self._explicit_provider = tracer_provider
         self._provider: TracerProvider | None = None
-        self._exporter: ObservabilityExportSpanExporter | None = None
+        self._buffer = ExportBuffer()
         self._sessions: dict[str, SessionRecord] = {}
-        self._archive = SessionArchive()
+        self._archive = SessionArchive(on_evict=SESSIONS.forget)
         self._active: SessionRecord | None = None
         # Read on every span start without the lock: replaced, never mutated.
         self._stamp: SpanStamp | None = None
         self._api_key: str | None = None
+        self._providers = ProviderRegistry()
         # The session zero-code mode opens for the whole process (see adopt_pipeline).
         self._implicit_id: str | None = None
 
@@ -64,7 +68,8 @@ class Observer:
         api_key: str | None = None,
         labels: dict[str, str] | None = None,
     ) -> str:
-        """Start a session (and the pipeline, on first use); return its id.
+        """Start a session (and the pipeline and instrumentation, on first use);
+        return its id.
 
         Raises ``ValueError`` for invalid labels, and for an API key
         (``api_key=`` or ``AIOBS_API_KEY``) that the aiobs service rejects; then
@@ -73,26 +78,21 @@ class Observer:
         """
         initial = label_rules.initial_labels(labels)
         key = api_key or os.environ.get("AIOBS_API_KEY") or None
-        self._check_api_key(key)  # before the lock: it waits on the network
+        if key:
+            shepherd.validate_key(key)  # before the lock: it waits on the network
         with self._lock:
             self._ensure_pipeline(initial)
-            # A new session ends the active one (the process's implicit session
-            # included); both are in the next export.
-            self.end()
+            self.end()  # the active session (the implicit one included) ends here
             session = SessionRecord.start(session_name, initial)
             self._sessions[session.id] = session
+            SESSIONS.register(session.id, self._buffer)
             self._active = session
             self._stamp = SpanStamp.for_session(session)
             self._api_key = key
         return session.id
 
-    def _check_api_key(self, api_key: str | None) -> None:
-        """Validate the key with the shepherd service; without one, stay offline."""
-        if api_key:
-            shepherd.validate_key(api_key)
-
     def end(self) -> None:
-        """End the active session; its spans stay buffered for the next flush."""
+        """End the active session; its records stay buffered for the next flush."""
         with self._lock:
             if self._active is None:
                 return
@@ -107,27 +107,44 @@ class Observer:
         active = self._active
         return active.id if active else None
 
+    def register_provider(self, provider: Any) -> None:
+        """Add a custom provider (aiobs's ``BaseProvider``); installed by ``observe()``."""
+        with self._lock:
+            self._providers.register(provider)
+
     # -- labels -----------------------------------------------------------------
     def add_label(self, key: str, value: str) -> None:
         label_rules.validate_key(key)
         label_rules.validate_value(key, value)
-        self._update_labels(lambda current: {**current, key: value})
+
+        def add(current: dict[str, str]) -> dict[str, str]:
+            label_rules.check_room_for(current, key)
+            return {**current, key: value}
+
+        self._update_labels(add)
 
     def set_labels(self, labels: dict[str, str], merge: bool = True) -> None:
         """Merge ``labels`` into the session's, or (``merge=False``) replace all
         user labels; system labels are kept either way."""
+        self._require_session()
         checked = label_rules.validate_labels(labels)
 
         def update(current: dict[str, str]) -> dict[str, str]:
             if merge:
-                return {**current, **checked}
-            system = {k: v for k, v in current.items() if k.startswith(label_rules.RESERVED_PREFIX)}
-            return {**system, **checked}
+                merged = {**current, **checked}
+            else:
+                system = {
+                    k: v for k, v in current.items() if k.startswith(label_rules.RESERVED_PREFIX)
+                }
+                merged = {**system, **checked}
+            label_rules.check_count(merged)
+            return merged
 
         self._update_labels(update)
 
     def remove_label(self, key: str) -> None:
-        label_rules.validate_key(key)
+        self._require_session()
+        label_rules.check_removable(key)
         self._update_labels(lambda current: {k: v for k, v in current.items() if k != key})
 
     def get_labels(self) -> dict[str, str]:
@@ -137,16 +154,14 @@ class Observer:
     def _update_labels(self, change: Any) -> None:
         with self._lock:
             session = self._require_session()
-            new = change(session.labels)
-            user = {k: v for k, v in new.items() if not k.startswith(label_rules.RESERVED_PREFIX)}
-            label_rules.check_count(user)
-            session.labels = new
+            session.labels = change(session.labels)
             self._stamp = SpanStamp.for_session(session)
 
     def _require_session(self) -> SessionRecord:
-        if self._active is None:
-            raise RuntimeError("no active session: call observer.observe() first")
-        return self._active
+        active = self._active
+        if active is None:
+            raise RuntimeError("No active session. Call observe() first.")
+        return active
 
     # -- flush ------------------------------------------------------------------
     def flush(
@@ -164,102 +179,79 @@ class Observer:
         ``path``, else ``LLM_OBS_OUT``, else ``<active or first session id>.json``.
         The active session is closed by a flush (as in aiobs): call
         ``observe()`` again to record more. Raises ``OSError`` when the file
-        cannot be written; the data then stays for the next flush.
+        cannot be written; the data then stays for the next flush. Never waits
+        on OTLP backends.
         """
+        if pipeline.sdk_disabled():
+            return None  # OTEL_SDK_DISABLED=true: nothing was recorded, no file
         active_id = self.session_id
         document, batch, flushed = self._collect(include_trace_tree)
-        result: Any = None
+        sinks: list[tuple[Any, dict[str, Any]]] = []
+        if exporter is not None:
+            sinks.append((exporter, kwargs))
+        elif persist:
+            target = (
+                path or os.environ.get("LLM_OBS_OUT") or self._default_name(document, active_id)
+            )
+            sinks.append((FileExporter(target), {}))
+        payload = Payload(document)
         try:
-            if exporter is not None:
-                result = self._export_with(exporter, document, **kwargs)
-            elif persist:
-                target = (
-                    path
-                    or os.environ.get("LLM_OBS_OUT")
-                    or self._default_filename(document, active_id)
-                )
-                try:
-                    write_json_atomic(target, document)
-                except OSError as exc:
-                    raise OSError(
-                        exc.errno, f"cannot write the export to {target!r}: {exc.strerror or exc}"
-                    ) from exc
-                result = target
+            result = _deliver(sinks[0], payload) if sinks else None
         except BaseException:
             self._restore(batch, flushed)
             raise
-        if exporter is not None and getattr(result, "success", True) is False:
+        if isinstance(result, ExportResult) and not result.success:
             # A sink that reports failure without raising: keep the data too.
             self._restore(batch, flushed)
             logger.warning(
                 "aiobs-otel: exporter %r failed (%s); the data stays for the next flush",
                 getattr(exporter, "name", type(exporter).__name__),
-                getattr(result, "error", None),
+                result.error,
             )
             return result
         self._forget(flushed)
-        self._after_flush(document)
+        key = self._api_key
+        if key:  # usage reporting, the last sink: after the data is safe
+            shepherd.ShepherdExporter(key).export_payload(payload)
+        if exporter is None and isinstance(result, ExportResult):
+            return result.destination
         return result
 
-    def _export_with(self, exporter: Any, document: dict[str, Any], **kwargs: Any) -> Any:
-        """Hand the export to a sink. A failure reaches the caller as
-        ExportError (anything else it raises becomes its ``cause``) and, like
-        a failed file write, leaves the data buffered for the next flush."""
-        try:
-            return exporter.export(self.as_model(document), **kwargs)
-        except ExportError:
-            raise
-        except Exception as exc:
-            name = getattr(exporter, "name", type(exporter).__name__)
-            raise ExportError(f"exporter {name!r} failed: {exc}", exc) from exc
-
-    def _after_flush(self, document: dict[str, Any]) -> None:
-        """Upload and count the flushed data when an API key is set. Runs after
-        the data is safe (file written or exporter done) and outside the lock;
-        a rejected key raises ValueError, other service trouble only logs."""
-        key = self._api_key
-        if key:
-            shepherd.report_flush(key, document)
+    def _default_name(self, document: dict[str, Any], active_id: str | None) -> str:
+        """``<active session id>.json``, else the first session's (the user's
+        first, before zero-code's implicit one)."""
+        if active_id is not None:
+            return f"{active_id}.json"
+        ids = [s["id"] for s in document["sessions"]]
+        ids.sort(key=lambda sid: sid == self._implicit_id)
+        return f"{ids[0]}.json" if ids else "llm_observability.json"
 
     @staticmethod
     def as_model(document: dict[str, Any]) -> ObservabilityExport:
-        from .exporters.models import ObservabilityExport
-
-        return ObservabilityExport.model_validate(document)
+        return Payload(document).model
 
     def _collect(
         self, include_trace_tree: bool
-    ) -> tuple[dict[str, Any], SpanBatch, list[SessionRecord]]:
-        exporter = self._exporter
-        if exporter is not None:
-            self._force_flush_upstream(exporter)
-        batch = exporter.drain() if exporter is not None else SpanBatch([], {})
-        conversion = convert_spans(batch.spans, batch.bridges, _report_unconvertible)
+    ) -> tuple[dict[str, Any], Batch, list[SessionRecord]]:
+        batch = self._buffer.drain()
+        conversion = convert_records(batch.records, batch.bridges, _report_unconvertible)
         with self._lock:
             flushed = list(self._sessions.values())
-            if self._active is not None:
-                # A flush closes the session, as in aiobs.
-                self.end()
+            self.end()  # a flush closes the session, as in aiobs
             known = {s.id for s in flushed}
             late = [self._archive.get(sid) for sid in conversion.session_ids - known]
             sessions = flushed + [s for s in late if s is not None]
+            if len(sessions) > 1 and self._implicit_id not in conversion.session_ids:
+                # Zero-code's implicit session, empty once the user's own took over.
+                sessions = [s for s in sessions if s.id != self._implicit_id]
             document = assemble(
-                conversion,
-                [s.as_dict() for s in sessions],
-                include_trace_tree=include_trace_tree,
+                conversion, [s.as_dict() for s in sessions], include_trace_tree=include_trace_tree
             )
-        _report_losses(batch, conversion)
+        _report_losses(batch)
         return document, batch, flushed
 
-    def _force_flush_upstream(self, exporter: ObservabilityExportSpanExporter) -> None:
-        """A JSON exporter behind someone else's batch processor (zero-code mode)
-        only sees spans once that processor hands them over."""
-        if not exporter.fed_directly and self._provider is not None:
-            self._provider.force_flush(5000)
-
-    def _restore(self, batch: SpanBatch, flushed: list[SessionRecord]) -> None:
-        if self._exporter is not None:
-            self._exporter.restore(batch)
+    def _restore(self, batch: Batch, flushed: list[SessionRecord]) -> None:
+        self._buffer.restore(batch)
         with self._lock:
             for session in flushed:
                 self._sessions.setdefault(session.id, session)
@@ -271,50 +263,75 @@ class Observer:
                     del self._sessions[session.id]
                     self._archive.add(session)
 
-    def _default_filename(self, document: dict[str, Any], active_id: str | None) -> str:
-        if active_id is not None:
-            return f"{active_id}.json"
-        sessions = document["sessions"]
-        return f"{sessions[0]['id']}.json" if sessions else "llm_observability.json"
-
     # -- pipeline ---------------------------------------------------------------
     def _ensure_pipeline(self, labels: dict[str, str]) -> None:
-        if self._exporter is not None:
-            return
-        try:
-            provider = self._explicit_provider or _pipeline.ensure_tracer_provider(labels)
-            if provider is None:
-                return
-            self._exporter = _pipeline.attach(provider, self._current_stamp)
-            self._provider = provider
-        except Exception:
-            report_internal_error("setting up the OpenTelemetry pipeline")
+        self._buffer.max = max_from_env()  # the environment as it is now
+        if self._provider is None:
+            try:
+                provider = self._explicit_provider or pipeline.ensure_tracer_provider(labels)
+                if provider is not None:
+                    pipeline.attach(provider, self._current_stamp)
+                    self._provider = provider
+                    process_hooks.install(self, owns_pipeline=pipeline.built_here(provider))
+            except Exception:
+                report_internal_error("setting up the OpenTelemetry pipeline")
+        if self._provider is not None:
+            explicit = self._explicit_provider
+            if explicit is not None:
+                spans.use_provider(explicit)  # our own spans go where this observer listens
+            instrumenting.instrument_installed(
+                **({"tracer_provider": explicit} if explicit else {})
+            )
+            self._providers.install_all()
 
-    def _adopt_pipeline(
-        self,
-        provider: TracerProvider,
-        exporter: ObservabilityExportSpanExporter | None,
-        *,
-        session_name: str,
-    ) -> str:
-        """Zero-code mode: use the provider (and JSON exporter) that
-        opentelemetry-instrument built, and open the process's implicit session."""
+    def _adopt_pipeline(self, provider: TracerProvider, *, session_name: str) -> str:
+        """Zero-code mode: use the provider that opentelemetry-instrument built,
+        and open the process's implicit session."""
         with self._lock:
-            if self._exporter is None:
-                self._exporter = _pipeline.attach(provider, self._current_stamp, exporter)
+            if self._provider is None:
+                pipeline.attach(provider, self._current_stamp)
                 self._provider = provider
+                process_hooks.install(self, owns_pipeline=True)
+        # opentelemetry-instrument switches the instrumentors on (honouring
+        # OTEL_PYTHON_DISABLED_INSTRUMENTATIONS); observe() must not.
+        instrumenting.leave_to_opentelemetry_instrument()
         session_id = self.observe(session_name=session_name)
         self._implicit_id = session_id
         return session_id
 
-    def _flush_at_shutdown(self, exporter: ObservabilityExportSpanExporter) -> str | None:
-        """Write what the last flush left behind, when the process's provider
-        shuts down; None when there is nothing (or the exporter is not ours)."""
+    def _flush_at_exit(self) -> None:
+        """At interpreter exit: write what no flush wrote (see ``process_hooks``)."""
         with self._lock:
-            if self._exporter is not exporter or not self._sessions:
-                return None
-        result: str = self.flush()
-        return result
+            pending = self._buffer.buffered
+            explicit = [s for s in self._sessions.values() if s.id != self._implicit_id]
+        if not pending and not explicit:
+            return  # nothing observed (an idle zero-code process writes no file)
+        path = self.flush()
+        if path is None:
+            return
+        if self._implicit_id is None:  # observe() without flush(): say so
+            logger.warning(
+                "aiobs-otel: observations were not flushed before exit; wrote them to %s", path
+            )
+        else:  # zero-code: the write at exit is how the file gets written
+            logger.info("aiobs-otel: wrote the ObservabilityExport to %s", path)
+
+    def _after_fork(self) -> None:
+        """In a forked child: drop the parent's records; the active session
+        goes on under a new id with this process's pid."""
+        self._lock = threading.RLock()
+        self._buffer = ExportBuffer(max_buffered_spans=self._buffer.max)
+        self._sessions.clear()
+        self._archive.clear()
+        active = self._active
+        if active is not None:
+            session = SessionRecord.start(active.name, dict(active.labels))
+            self._sessions[session.id] = session
+            SESSIONS.register(session.id, self._buffer)
+            self._active = session
+            self._stamp = SpanStamp.for_session(session)
+            if self._implicit_id == active.id:
+                self._implicit_id = session.id
 
     def _current_stamp(self) -> SpanStamp | None:
         return self._stamp
@@ -324,34 +341,58 @@ class Observer:
         return self._provider
 
     def reset(self) -> None:
-        """Forget all sessions, labels and buffered spans (for tests). The
-        OpenTelemetry pipeline stays: providers are set once per process."""
+        """Forget all sessions, labels and buffered records, switch off what
+        ``observe()`` switched on (for tests). The OpenTelemetry pipeline stays:
+        providers are set once per process."""
         with self._lock:
+            for session_id in list(self._sessions):
+                SESSIONS.forget(session_id)
             self._sessions.clear()
             self._archive.clear()
             self._active = None
             self._stamp = None
             self._api_key = None
             self._implicit_id = None
-            if self._exporter is not None:
-                self._exporter.clear()
+            self._buffer.clear()
+            self._providers.uninstall_all()
+            SESSIONS.take_outside_count()
+            if self._explicit_provider is not None:
+                spans.use_provider(None)
+        instrumenting.uninstrument_switched_on()
 
 
-def _report_unconvertible(span_name: str) -> None:
+def _deliver(sink: tuple[Any, dict[str, Any]], payload: Payload) -> Any:
+    """Hand the export to one sink. A user exporter's failure reaches the
+    caller as ExportError (anything else it raises becomes its ``cause``)."""
+    exporter, kwargs = sink
+    if isinstance(exporter, FileExporter):
+        return exporter.export_payload(payload)
     try:
-        raise RuntimeError(f"span {span_name!r} could not be converted to an event")
+        if isinstance(exporter, BaseExporter):
+            return exporter.export_payload(payload, **kwargs)
+        return exporter.export(payload.model, **kwargs)
+    except ExportError:
+        raise
+    except Exception as exc:
+        name = getattr(exporter, "name", type(exporter).__name__)
+        raise ExportError(f"exporter {name!r} failed: {exc}", exc) from exc
+
+
+def _report_unconvertible(record: SpanRecord) -> None:
+    try:
+        raise RuntimeError(f"a {type(record).__name__} could not be converted to an event")
     except RuntimeError:
         report_internal_error("the ObservabilityExport conversion")
 
 
-def _report_losses(batch: SpanBatch, conversion: Conversion) -> None:
+def _report_losses(batch: Batch) -> None:
     if batch.dropped:
         logger.warning(
             "aiobs-otel: %d spans were dropped since the last flush (buffer full); "
             "raise AIOBS_MAX_BUFFERED_SPANS or flush more often",
             batch.dropped,
         )
-    outside = batch.outside_session + conversion.without_session
+    outside = SESSIONS.take_outside_count()
     if outside:
         logger.warning(
             "aiobs-otel: %d spans finished outside any observe() session and are not in "

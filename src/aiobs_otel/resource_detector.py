@@ -12,7 +12,7 @@ from __future__ import annotations
 from opentelemetry.sdk.resources import Resource, ResourceDetector
 
 from . import labels as label_rules
-from ._pipeline import label_attributes
+from .pipeline import label_attributes
 
 
 class AiobsLabelsResourceDetector(ResourceDetector):

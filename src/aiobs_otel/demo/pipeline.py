@@ -12,24 +12,18 @@ tree shown.
 from __future__ import annotations
 
 import contextlib
-import importlib
+import os
+import shlex
+import shutil
 import sys
 import time
 from typing import Any
 
 from .. import observe, observer
+from ..install_hints import pip_install
 from .standin import StandIn, static_google_credentials
 
-_INSTRUMENTORS = (
-    ("aiobs_otel.instrumentors.openai_chat", "OpenAIChatInstrumentor"),
-    ("aiobs_otel.instrumentors.openai_embeddings", "OpenAIEmbeddingsInstrumentor"),
-    ("aiobs_otel.instrumentors.genai_content", "GenAIGenerateContentInstrumentor"),
-    ("aiobs_otel.instrumentors.genai_videos", "GenAIGenerateVideosInstrumentor"),
-)
-MISSING_SDKS = (
-    "aiobs-otel demo needs the openai and google-genai clients: "
-    "pip install 'aiobs-otel[openai,gemini,view]'"
-)
+MISSING_SDKS = "aiobs-otel demo needs the openai and google-genai clients: {command}"
 DEFAULT_TOPIC = "What is an API, and why do teams version them?"
 
 
@@ -123,41 +117,47 @@ def pipeline(topic: str, clients: _Clients) -> dict[str, Any]:
     return {"research": found, "summary": summary[:80], "critique": review[:80], "video": video}
 
 
-def _instrument() -> list[Any]:
-    """Instrument with whichever of the four instrumentors import; return those
-    this call turned on (and must turn off)."""
-    started = []
-    for module_name, class_name in _INSTRUMENTORS:
-        try:
-            instrumentor = getattr(importlib.import_module(module_name), class_name)()
-        except (ImportError, AttributeError):
-            continue
-        if not instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.instrument()
-            started.append(instrumentor)
-    return started
-
-
 def run(topic: str = DEFAULT_TOPIC, *, out: str | None = None, show: bool = True) -> str:
     """Run the pipeline against a fresh stand-in; return the export's path."""
     with StandIn(video_polls=2, chunk_delay=0.005) as standin:
         clients = _Clients(standin)
+        # observe() switches on the instrumentors of the installed SDKs, as in aiobs.
         observer.observe(session_name="aiobs-otel demo", labels={"environment": "demo"})
-        started = _instrument()
         try:
             pipeline(topic, clients)
         finally:
-            for instrumentor in started:
-                instrumentor.uninstrument()
             observer.end()
         path = str(observer.flush(path=out))
     print(f"Export written to {path}")
     if show:
-        from ..cli import main as cli_main
-
-        cli_main(["view", path])
-        print(f"\nOpen it as a page: aiobs-otel view {path} --html trace.html")
+        _show(path)
+        print(f"\nOpen it as a page: {command_prefix()} view {shlex.quote(path)} --html trace.html")
     return path
+
+
+def _show(path: str) -> None:
+    try:
+        from rich.console import Console
+    except ImportError:
+        print(f"(to see the tree here: {pip_install('view')})")
+        return
+    from ..viewer import load_export, render_terminal
+
+    render_terminal(load_export(path), Console())
+
+
+def command_prefix() -> str:
+    """How to run ``aiobs-otel`` from here, as it can be typed: the bare name
+    when it is on PATH, else the script in this interpreter's environment
+    (``.venv/bin/aiobs-otel`` for a venv that is not activated)."""
+    script = os.path.join(os.path.dirname(sys.executable), "aiobs-otel")
+    found = shutil.which("aiobs-otel")
+    if found and os.path.realpath(found) == os.path.realpath(script):
+        return "aiobs-otel"
+    if not os.path.exists(script):
+        return f"{shlex.quote(sys.executable)} -m aiobs_otel"
+    relative = os.path.relpath(script)
+    return shlex.quote(relative if not relative.startswith(os.pardir) else script)
 
 
 def main(topic: str | None = None, out: str | None = None) -> int:
@@ -165,7 +165,7 @@ def main(topic: str | None = None, out: str | None = None) -> int:
         import google.genai  # noqa: F401
         import openai  # noqa: F401
     except ImportError:
-        print(MISSING_SDKS, file=sys.stderr)
+        print(MISSING_SDKS.format(command=pip_install("openai,gemini,view")), file=sys.stderr)
         return 1
     run(topic or DEFAULT_TOPIC, out=out)
     return 0

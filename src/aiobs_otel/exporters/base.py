@@ -8,9 +8,22 @@ that could not deliver raises :class:`ExportError`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from functools import cached_property
 from typing import Any
 
 from .models import ObservabilityExport
+
+
+class Payload:
+    """One flush's document, handed to each sink in turn: the plain dict, and
+    the validated model built once, when the first sink asks for it."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    @cached_property
+    def model(self) -> ObservabilityExport:
+        return ObservabilityExport.model_validate(self.document)
 
 
 class ExportResult:
@@ -80,6 +93,11 @@ class BaseExporter(ABC):
     def export(self, data: ObservabilityExport, **kwargs: Any) -> ExportResult:
         """Deliver ``data``; raise :class:`ExportError` when it cannot."""
         raise NotImplementedError
+
+    def export_payload(self, payload: Payload, **kwargs: Any) -> ExportResult:
+        """What ``flush()`` calls: ``export`` with the validated model. Sinks
+        that write the plain document (the file) override it and skip the model."""
+        return self.export(payload.model, **kwargs)
 
     def validate(self, data: ObservabilityExport) -> bool:
         """Check ``data`` before export: return True, or raise ExportError.

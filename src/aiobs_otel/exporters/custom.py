@@ -55,7 +55,9 @@ class CustomExporter(BaseExporter):
         try:
             returned = self._handler(data, options)
         except Exception as exc:
-            raise ExportError(f"custom export handler {self.name!r} failed: {exc}", exc) from exc
+            raise ExportError(
+                f"Custom export handler failed: {exc} (exporter {self.name!r})", exc
+            ) from exc
         return self._as_result(returned)
 
     def _as_result(self, returned: object) -> ExportResult:
@@ -93,7 +95,7 @@ class CompositeExporter(BaseExporter):
 
     def __init__(self, exporters: Sequence[BaseExporter], stop_on_error: bool = False) -> None:
         if not exporters:
-            raise ValueError("CompositeExporter needs at least one exporter")
+            raise ValueError("At least one exporter is required (CompositeExporter)")
         self._exporters = list(exporters)
         self._stop_on_error = stop_on_error
 

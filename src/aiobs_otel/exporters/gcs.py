@@ -1,4 +1,4 @@
-"""Google Cloud Storage sink (the ``gcs`` extra: ``pip install 'aiobs-otel[gcs]'``)."""
+"""Google Cloud Storage sink (the ``gcs`` extra: ``pip install '.[gcs]'`` in the checkout)."""
 
 from __future__ import annotations
 
@@ -6,21 +6,21 @@ import os
 import time
 from typing import Any
 
-from ._files import json_bytes
 from .base import BaseExporter, ExportError, ExportResult
+from ..install_hints import pip_install
+from .file import json_bytes
 from .models import ObservabilityExport
-
-_INSTALL_HINT = (
-    "GCSExporter needs google-cloud-storage, which is not installed; "
-    "install it with: pip install 'aiobs-otel[gcs]'"
-)
 
 
 def _storage_module() -> Any:
     try:
         from google.cloud import storage
     except ImportError as exc:
-        raise ImportError(_INSTALL_HINT) from exc
+        raise ExportError(
+            "google-cloud-storage is required for GCSExporter. "
+            f"Install it with: {pip_install('gcs')}",
+            exc,
+        ) from exc
     return storage
 
 
@@ -43,8 +43,9 @@ class GCSExporter(BaseExporter):
     (YYYY-MM-DD); ``flush(exporter=..., filename=...)`` overrides it and
     ``flush(exporter=..., metadata={...})`` sets the object's custom metadata.
 
-    Raises ``ImportError`` (naming the extra) when google-cloud-storage is
-    missing; upload failures raise :class:`ExportError`.
+    It can be built without google-cloud-storage (as in aiobs); exporting then
+    raises :class:`ExportError` naming the extra to install. Upload failures
+    raise :class:`ExportError` too.
     """
 
     name: str = "gcs"
@@ -62,7 +63,6 @@ class GCSExporter(BaseExporter):
     ) -> None:
         if not bucket:
             raise ValueError("GCSExporter needs a bucket name")
-        self._storage = _storage_module() if client is None else None
         self.bucket = bucket
         self.prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
         self.project = project
@@ -83,7 +83,7 @@ class GCSExporter(BaseExporter):
         ``AIOBS_GCS_PROJECT`` and ``GOOGLE_APPLICATION_CREDENTIALS``."""
         bucket = os.environ.get(bucket_env)
         if not bucket:
-            raise ExportError(f"environment variable {bucket_env} is required for GCSExporter")
+            raise ExportError(f"Environment variable {bucket_env} is required for GCSExporter")
         return cls(
             bucket=bucket,
             prefix=os.environ.get(prefix_env, ""),
@@ -96,8 +96,9 @@ class GCSExporter(BaseExporter):
         filename = kwargs.get("filename") or self._filename(data)
         blob_path = f"{self.prefix}{filename}"
         payload = json_bytes(data.model_dump(mode="json"))
+        client = self._get_client()  # ExportError naming the extra when it is missing
         try:
-            blob = self._get_client().bucket(self.bucket).blob(blob_path)
+            blob = client.bucket(self.bucket).blob(blob_path)
             if kwargs.get("metadata"):
                 blob.metadata = kwargs["metadata"]
             blob.upload_from_string(payload, content_type=self.content_type)
@@ -123,7 +124,7 @@ class GCSExporter(BaseExporter):
         # Created on first use: building a client resolves credentials, which
         # can touch the network or the metadata server.
         if self._client is None:
-            storage = self._storage or _storage_module()
+            storage = _storage_module()
             if self.credentials_path:
                 from google.oauth2 import service_account
 

@@ -21,71 +21,28 @@ usage record is counted once. The key never appears in logs or messages.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import random
-import time
-import urllib.error
-import urllib.request
-import uuid
-from dataclasses import dataclass, field
-from http.client import HTTPException
 from typing import Any
 
-from .._version import __version__
-from ._files import json_bytes
+from ._transport import (
+    DEFAULT_FLUSH_SERVER_URL,
+    DEFAULT_SHEPHERD_URL,
+    Reply,
+    Settings,
+    request_json,
+)
+
+__all__ = [
+    "DEFAULT_FLUSH_SERVER_URL",
+    "DEFAULT_SHEPHERD_URL",
+    "Settings",
+    "ShepherdClient",
+    "ShepherdExporter",
+    "validate_key",
+]
+from .base import BaseExporter, ExportResult, Payload
 
 logger = logging.getLogger("aiobs_otel")
-
-DEFAULT_SHEPHERD_URL = "https://shepherd-api-48963996968.us-central1.run.app"
-DEFAULT_FLUSH_SERVER_URL = "https://aiobs-flush-server-48963996968.us-central1.run.app"
-SHEPHERD_URL_ENV = "AIOBS_SHEPHERD_URL"
-FLUSH_SERVER_URL_ENV = "AIOBS_FLUSH_SERVER_URL"
-TIMEOUT_ENV = "AIOBS_SHEPHERD_TIMEOUT"
-RETRIES_ENV = "AIOBS_SHEPHERD_RETRIES"
-BACKOFF_ENV = "AIOBS_SHEPHERD_BACKOFF"
-
-_MAX_BACKOFF = 8.0
-_MAX_BODY = 1_000_000  # answers are small JSON objects; never read more than this
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where and how patiently to talk to the services."""
-
-    shepherd_url: str = DEFAULT_SHEPHERD_URL
-    flush_url: str = DEFAULT_FLUSH_SERVER_URL
-    timeout: float = 5.0  # seconds per network operation
-    retries: int = 2  # extra attempts after connection errors and 5xx
-    backoff: float = 0.5  # first retry waits between backoff/2 and backoff seconds
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        return cls(
-            shepherd_url=_url_from_env(SHEPHERD_URL_ENV, DEFAULT_SHEPHERD_URL),
-            flush_url=_url_from_env(FLUSH_SERVER_URL_ENV, DEFAULT_FLUSH_SERVER_URL),
-            timeout=_number_from_env(TIMEOUT_ENV, cls.timeout, float, minimum=0.001),
-            retries=int(_number_from_env(RETRIES_ENV, cls.retries, int, minimum=0)),
-            backoff=_number_from_env(BACKOFF_ENV, cls.backoff, float, minimum=0.0),
-        )
-
-
-@dataclass(frozen=True)
-class Reply:
-    """The last answer of one logical request (after retries)."""
-
-    status: int | None  # None: no HTTP answer at all
-    body: dict[str, Any] = field(default_factory=dict)
-    problem: str = ""  # why there was no usable answer, for the log
-    attempts: int = 1
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-    def describe(self) -> str:
-        return f"HTTP {self.status}" if self.status is not None else self.problem
 
 
 class ShepherdClient:
@@ -204,129 +161,46 @@ class ShepherdClient:
         )
         return True
 
-    # -- transport ----------------------------------------------------------------
     def _request(self, method: str, url: str, payload: Any = None) -> Reply:
-        headers = {
-            "Authorization": f"Bearer {self._api_key}",
-            "Accept": "application/json",
-            "User-Agent": f"aiobs-otel/{__version__}",
-        }
-        data = None
-        if payload is not None:
-            data = json_bytes(payload, indent=None)
-            headers["Content-Type"] = "application/json"
-        if method == "POST":
-            # One key per logical POST, shared by its retries: the service can
-            # tell a retry from a new request and count usage once.
-            headers["Idempotency-Key"] = str(uuid.uuid4())
-        attempts = 1 + self.settings.retries
-        for attempt in range(1, attempts + 1):
-            request = urllib.request.Request(url, data=data, headers=headers, method=method)
-            reply, retryable = self._attempt(request)
-            if not retryable or attempt == attempts:
-                return Reply(reply.status, reply.body, reply.problem, attempt)
-            time.sleep(self._delay(attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _attempt(self, request: urllib.request.Request) -> tuple[Reply, bool]:
-        try:
-            with _OPENER.open(request, timeout=self.settings.timeout) as response:
-                return Reply(response.status, _json(response.read(_MAX_BODY))), False
-        except urllib.error.HTTPError as exc:
-            body = _read_error_body(exc)
-            return Reply(exc.code, body), exc.code >= 500
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, TimeoutError):
-                return Reply(None, problem=self._timeout_problem()), False
-            return Reply(None, problem=f"cannot connect: {reason}"), True
-        except TimeoutError:
-            return Reply(None, problem=self._timeout_problem()), False
-        except (OSError, HTTPException) as exc:  # reset, dropped connection, bad status line
-            return Reply(None, problem=f"connection failed: {type(exc).__name__}: {exc}"), True
-
-    def _timeout_problem(self) -> str:
-        return f"no answer within {self.settings.timeout:g}s"
-
-    def _delay(self, attempt: int) -> float:
-        ceiling = min(_MAX_BACKOFF, self.settings.backoff * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return request_json(self.settings, method, url, bearer=self._api_key, payload=payload)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """Redirects would forward the Authorization header to wherever they
-    point; the services never redirect, so a 3xx is reported as a failure."""
+class ShepherdExporter(BaseExporter):
+    """The last sink of a flush when an API key is set: upload the export,
+    then count its traces (only for an accepted upload, so a failed upload is
+    never billed). Raises ``ValueError`` when the key is rejected."""
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    name = "shepherd"
+
+    def __init__(self, api_key: str) -> None:
+        self._client = ShepherdClient(api_key)
+
+    def export_payload(self, payload: Payload, **kwargs: Any) -> ExportResult:
+        document = payload.document
+        if not self._client.upload(document):
+            return ExportResult(success=False, error="upload failed (logged)")
+        trace_count = len(document.get("events") or []) + len(document.get("function_events") or [])
+        if trace_count > 0:
+            self._client.record_usage(trace_count)
+        return ExportResult(success=True, destination=self._client.settings.flush_url)
+
+    def export(self, data: Any, **kwargs: Any) -> ExportResult:
+        return self.export_payload(Payload(data.model_dump()), **kwargs)
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects())
-
-
-# -- what the Observer calls ------------------------------------------------------
 def validate_key(api_key: str) -> None:
     """``observe()``: check the key; ``ValueError`` if rejected, else at most a warning."""
     ShepherdClient(api_key).validate_key()
 
 
-def report_flush(api_key: str, document: dict[str, Any]) -> None:
-    """``flush()``, after the data is safe: upload it, then count its traces.
-
-    Usage is recorded only for an accepted upload, so a failed upload is never
-    billed. Raises ``ValueError`` when the key is rejected.
-    """
-    client = ShepherdClient(api_key)
-    if not client.upload(document):
-        return
-    trace_count = len(document.get("events") or []) + len(document.get("function_events") or [])
-    if trace_count > 0:
-        client.record_usage(trace_count)
-
-
-# -- helpers ----------------------------------------------------------------------
 def _raise_if_rejected(reply: Reply, context: str) -> None:
     if reply.status == 401:
         raise ValueError(
-            f"Invalid API key: the aiobs service rejected it (HTTP 401){context}. "
+            f"Invalid API key provided to aiobs: the service rejected it (HTTP 401){context}. "
             "Check observe(api_key=...) or AIOBS_API_KEY."
         )
-
-
-def _read_error_body(error: urllib.error.HTTPError) -> dict[str, Any]:
-    try:
-        with error:
-            return _json(error.read(_MAX_BODY))
-    except (OSError, HTTPException):  # the status is what matters; the body is a bonus
-        return {}
 
 
 def _usage(body: dict[str, Any]) -> dict[str, Any]:
     usage = body.get("usage")
     return usage if isinstance(usage, dict) else {}
-
-
-def _json(raw: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(raw.decode("utf-8")) if raw else {}
-    except (UnicodeDecodeError, ValueError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _url_from_env(name: str, default: str) -> str:
-    return (os.environ.get(name) or default).rstrip("/")
-
-
-def _number_from_env(name: str, default: float, kind: type, *, minimum: float) -> Any:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not minimum <= value <= 3600:  # also rejects nan and inf
-        logger.warning("aiobs-otel: %s=%r is not valid; using %s", name, raw, default)
-        return default
-    return value

@@ -160,7 +160,8 @@ def _operation_state(response: dict[str, Any]) -> str:
         return f"running: {response['operation_name']}"
     videos = [v for v in response.get("generated_videos") or [] if isinstance(v, dict)]
     state = f"done, {len(videos)} video(s)"
-    first = videos[0].get("uri") if videos else None
+    # aiobs's shape nests each video under "video"
+    first = (_as_dict(videos[0].get("video")).get("uri") or videos[0].get("uri")) if videos else None
     return f"{state}: {first}" if first else state
 
 
@@ -192,7 +193,7 @@ def _tokens(usage: Any) -> str | None:
     text = f"{inp if inp is not None else '?'} in"
     if out is not None:
         text += f" -> {out} out"
-    cached = (usage.get("prompt_tokens_details") or {}).get("cached_tokens")
+    cached = _as_dict(usage.get("prompt_tokens_details")).get("cached_tokens")
     if cached is None:
         cached = usage.get("cached_content_token_count")
     if cached:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..exporters.models import ObservabilityExport
+from ..install_hints import pip_install
 from ._model import Node, SessionView, build_views, format_duration
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
     from rich.tree import Tree
 
 MISSING_RICH = (
-    "aiobs-otel view needs the 'rich' package: pip install 'aiobs-otel[view]' "
+    f"aiobs-otel view needs the 'rich' package: {pip_install('view')} "
     "(or write a page with --html OUT, which does not)"
 )
 

@@ -1,8 +1,15 @@
-"""Safe representations of user values, and the guard around telemetry code.
+"""Safe representations of user values: JSON any parser reads, of bounded size.
 
-Telemetry must never break the user's program: a value JSON cannot hold
-becomes a truncated, JSON-safe stand-in, and a bug in our own attribute code
-is logged (and re-raised only under our own tests, so they cannot hide it).
+A value JSON cannot hold becomes a truncated, JSON-safe stand-in:
+
+* strings over ``MAX_STRING`` characters and collections over ``MAX_ITEMS``
+  items are cut, saying how much was cut; a whole value stays near ``MAX_TOTAL``;
+* bytes become ``<bytes len=N>``, cycles ``<cycle T>``, pydantic models and
+  dataclasses their fields, other objects their ``repr`` (read once);
+* NaN and infinities become the strings ``"NaN"``, ``"Infinity"``,
+  ``"-Infinity"``; lone surrogates (from badly decoded user data) become
+  U+FFFD, so every export is valid UTF-8 JSON for parsers outside Python;
+* with ``redact_secrets``, values under secret-looking keys are ``<redacted>``.
 """
 
 from __future__ import annotations
@@ -10,14 +17,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import logging
 import math
-import os
-import re
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any
 
-logger = logging.getLogger("aiobs_otel")
+from .redaction import REDACTED, is_secret_key, json_may_hold_secret
 
 MAX_STRING = 4096
 MAX_ITEMS = 100
@@ -25,55 +29,34 @@ MAX_DEPTH = 6
 MAX_TOTAL = 262_144  # characters, roughly, in one converted value
 _MAX_INT_BITS = 1024
 
-# Keys whose values are secrets: recorded as "<redacted>" wherever they appear
-# in a recorded value (an @observe argument holding a config with headers, say).
-_SECRET_KEY_PARTS = (
-    "authorization", "api_key", "apikey", "api-key", "secret", "password", "passwd",
-    "access_token", "refresh_token", "id_token", "cookie", "credential", "private_key",
-)  # fmt: skip
-_SECRET_KEY_IN_JSON = re.compile(
-    r'(?<!\\)"(?:token|[^"\\]*(?:'
-    + "|".join(re.escape(part) for part in _SECRET_KEY_PARTS)
-    + r')[^"\\]*)"\s*:',
-    re.IGNORECASE,
-)
-# Substrings every secret key above contains one of: a cheap first test.
-_SECRET_HINTS = ("auth", "key", "secret", "passw", "token", "cookie", "credential")
-REDACTED = "<redacted>"
+# JSON up to this long is recorded whole: the C encoder makes it in a few
+# microseconds, where the truncating walk costs ten times more. Longer values
+# (and values JSON refuses: cycles, NaN, odd keys) take the walk.
+FAST_JSON_LIMIT = 16_384
+
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
-def _may_hold_secret(json_text: str) -> bool:
-    """Whether a secret-looking key may be in ``json_text``: a plain substring
-    search first (fast), the exact key pattern only when that finds something."""
-    lowered = json_text.lower()
-    for hint in _SECRET_HINTS:
-        if hint in lowered:
-            return _SECRET_KEY_IN_JSON.search(json_text) is not None
-    return False
+def clean_text(text: str) -> str:
+    """``text`` as valid UTF-8: lone surrogates become U+FFFD."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _replace_surrogates(text)
+    return text
 
 
-def is_secret_key(name: str) -> bool:
-    lowered = name.lower()
-    return lowered == "token" or any(part in lowered for part in _SECRET_KEY_PARTS)
+def _replace_surrogates(text: str) -> str:
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
-_T = TypeVar("_T")
-
-
-def _strict() -> bool:
-    # Set by tests/conftest.py: internal errors surface instead of being logged.
-    return os.environ.get("AIOBS_OTEL_STRICT") == "1"
-
-
-def report_internal_error(where: str) -> None:
-    """Log an exception raised by telemetry code; call it from an ``except`` block."""
-    if _strict():
-        raise
-    logger.warning(
-        "aiobs-otel: internal error in %s; your code still runs, with less telemetry",
-        where,
-        exc_info=True,
-    )
+def finite_or_text(value: float) -> float | str:
+    """A finite float as is; NaN and infinities as their JSON-safe names."""
+    if math.isfinite(value):
+        return value
+    return "NaN" if math.isnan(value) else _NON_FINITE[value]
 
 
 def truncate_text(text: str, limit: int = MAX_STRING) -> str:
@@ -89,21 +72,12 @@ def to_jsonable(
     max_string: int = MAX_STRING,
     max_items: int = MAX_ITEMS,
     max_total: int = MAX_TOTAL,
+    max_depth: int = MAX_DEPTH,
     redact_secrets: bool = False,
 ) -> Any:
-    """A JSON-safe copy of ``value``: long strings and collections truncated,
-    bytes summarised, cycles broken, unknown objects turned into their repr.
-
-    ``max_total`` bounds the whole result (about that many characters), so a
-    list of lists of long strings cannot grow a span attribute without limit.
-    """
-    return _Converter(max_string, max_items, max_total, redact_secrets).convert(value, 0)
-
-
-# JSON up to this long is recorded whole: the C encoder makes it in a few
-# microseconds, where the truncating walk costs ten times more. Longer values
-# (and values JSON refuses: cycles, NaN, odd keys) take the walk.
-FAST_JSON_LIMIT = 16_384
+    """A JSON-safe copy of ``value`` (see the module doc)."""
+    converter = _Converter(max_string, max_items, max_total, redact_secrets, {}, max_depth)
+    return converter.convert(value, 0)
 
 
 def dumps(value: Any, *, redact_secrets: bool = False) -> str:
@@ -112,50 +86,79 @@ def dumps(value: Any, *, redact_secrets: bool = False) -> str:
 
     ``redact_secrets`` (for values the user hands us opaquely, like @observe
     arguments) records values under secret-looking keys as ``<redacted>``.
-    Provider content is built by our recorders from known fields and is not
+    Provider content is built by our adapters from known fields and is not
     scanned: a tool's JSON schema may well name a parameter ``api_key``."""
+    # One repr per object per call, whichever path needs it (a slow __repr__
+    # must not run twice).
+    reprs: dict[int, str] = {}
     try:
         text: str | None = json.dumps(
             value,
             ensure_ascii=False,
             separators=(",", ":"),
             allow_nan=False,
-            default=_json_default,
+            default=lambda v: json_default(v, reprs),
         )
-    except (TypeError, ValueError, RecursionError):
+    except Exception:  # JSON refuses it, or a user object fails while being read
         text = None
-    if text is None or len(text) > FAST_JSON_LIMIT or (redact_secrets and _may_hold_secret(text)):
-        plain = to_jsonable(value, redact_secrets=redact_secrets)
+    if (
+        text is None
+        or len(text) > FAST_JSON_LIMIT
+        or (redact_secrets and json_may_hold_secret(text))
+    ):
+        converter = _Converter(MAX_STRING, MAX_ITEMS, MAX_TOTAL, redact_secrets, reprs)
+        plain = converter.convert(value, 0)
         text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
-    return utf8_safe(text)
+    return safe_json_text(text)
 
 
-def _json_default(value: Any) -> Any:
-    """What the walk would make of a value JSON has no form for."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{type(value).__name__} len={len(value)}>"
-    if isinstance(value, (set, frozenset)):
-        return sorted(value, key=_safe_repr)
-    dumped = _model_dump(value)
-    if isinstance(dumped, Mapping):
-        return dumped
-    return truncate_text(_safe_repr(value), MAX_STRING)
-
-
-def utf8_safe(json_text: str) -> str:
-    """JSON text that encodes as UTF-8: lone surrogates (from bad decoding in the
-    user's data) become ``\\udXXX`` escapes, which JSON reads back unchanged."""
+def safe_json_text(json_text: str) -> str:
+    """JSON text that encodes as UTF-8: lone surrogates (which would also make a
+    non-Python parser fail) become U+FFFD."""
     if json_text.isascii():
         return json_text
     try:
         json_text.encode("utf-8")
     except UnicodeEncodeError:
-        return json_text.encode("utf-8", "backslashreplace").decode("utf-8")
+        return _replace_surrogates(json_text)
     return json_text
 
 
+def json_default(value: Any, reprs: dict[int, str] | None = None) -> Any:
+    """What the walk would make of a value JSON has no form for (``reprs``
+    remembers the reprs already taken, by object id)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{type(value).__name__} len={len(value)}>"
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=safe_repr)
+    dumped = model_fields(value)
+    if isinstance(dumped, Mapping):
+        return dumped
+    return truncate_text(_memo_repr(value, reprs), MAX_STRING)
+
+
+def _memo_repr(value: Any, reprs: dict[int, str] | None) -> str:
+    if reprs is None:
+        return safe_repr(value)
+    key = id(value)
+    found = reprs.get(key)
+    if found is None:
+        found = reprs[key] = safe_repr(value)
+    return found
+
+
 class _Converter:
-    def __init__(self, max_string: int, max_items: int, max_total: int, redact: bool) -> None:
+    def __init__(
+        self,
+        max_string: int,
+        max_items: int,
+        max_total: int,
+        redact: bool,
+        reprs: dict[int, str],
+        max_depth: int = MAX_DEPTH,
+    ) -> None:
+        self.reprs = reprs
+        self.max_depth = max_depth
         self.redact = redact
         self.max_string = max_string
         self.max_items = max_items
@@ -172,13 +175,12 @@ class _Converter:
                 value if value.bit_length() <= _MAX_INT_BITS else f"<int {value.bit_length()} bits>"
             )
         if isinstance(value, float):
-            # NaN and infinities are not JSON.
-            return value if math.isfinite(value) else repr(value)
+            return finite_or_text(value)
         if isinstance(value, str):
             return self._text(value)
         if isinstance(value, (bytes, bytearray, memoryview)):
             return f"<{type(value).__name__} len={len(value)}>"
-        if depth >= MAX_DEPTH:
+        if depth >= self.max_depth:
             return f"<{type(value).__name__} nested too deep>"
         marker = id(value)
         if marker in self.active:
@@ -192,7 +194,7 @@ class _Converter:
             self.active.discard(marker)
 
     def _text(self, text: str) -> str:
-        out = truncate_text(text, max(64, min(self.max_string, self.remaining)))
+        out = clean_text(truncate_text(text, max(64, min(self.max_string, self.remaining))))
         self.remaining -= len(out)
         return out
 
@@ -206,12 +208,12 @@ class _Converter:
             return self._sequence(value[: self.max_items + 1], len(value), depth)
         if isinstance(value, (set, frozenset)):
             # Sorted for a stable output; only the first items are looked at.
-            first = sorted(itertools.islice(value, self.max_items + 1), key=_safe_repr)
+            first = sorted(itertools.islice(value, self.max_items + 1), key=safe_repr)
             return self._sequence(first, len(value), depth)
-        dumped = _model_dump(value)
+        dumped = model_fields(value)
         if isinstance(dumped, Mapping):
             return self._mapping(dumped, depth)
-        return self._text(_safe_repr(value))
+        return self._text(_memo_repr(value, self.reprs))
 
     def _sequence(self, items: Any, total: int, depth: int) -> list[Any]:
         out: list[Any] = []
@@ -224,20 +226,23 @@ class _Converter:
 
     def _mapping(self, value: Mapping[Any, Any], depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for index, (key, item) in enumerate(value.items()):
+        # A mapping whose items() raises (an odd subclass) becomes one
+        # "<unserializable ...>" marker in convert(); the rest of the value stays.
+        for index, (key, item) in enumerate(itertools.islice(value.items(), self.max_items + 1)):
             if self._exhausted(index):
                 out["..."] = f"[{len(value) - index} more keys]"
                 break
-            name = key if isinstance(key, str) else _safe_repr(key)
-            name = truncate_text(name, 256)
+            name = key if isinstance(key, str) else _memo_repr(key, self.reprs)
+            name = clean_text(truncate_text(name, 256))
             self.remaining -= len(name)
             secret = self.redact and is_secret_key(name)
             out[name] = REDACTED if secret else self.convert(item, depth + 1)
         return out
 
 
-def _model_dump(value: Any) -> Any:
-    """Structured data from pydantic models and dataclasses, or None."""
+def model_fields(value: Any) -> Any:
+    """Structured data from pydantic models and dataclasses (unset fields left
+    out), or None for anything else."""
     if isinstance(value, type):
         return None
     try:
@@ -250,7 +255,7 @@ def _model_dump(value: Any) -> Any:
     return None
 
 
-def _safe_repr(value: Any) -> str:
+def safe_repr(value: Any) -> str:
     try:
         return repr(value)
     except Exception:

@@ -1,4 +1,9 @@
-"""What the four provider instrumentors share: targets to wrap, telemetry setup."""
+"""What every provider instrumentor shares: targets to wrap, telemetry setup.
+
+An API module subclasses ``ProviderInstrumentor`` and declares its scope, the
+SDK range it supports, the packages of the SDK's frames (for the callsite),
+the methods to wrap and its adapter; ``instrument()`` does the rest.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,10 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 from opentelemetry.instrumentation.utils import unwrap
 
 from .._version import __version__
-from ._config import capture_content_from_env
-from ._lifecycle import ApiRecorder, Telemetry, Wrapper, async_wrapper, sync_wrapper
-from ._metrics import GenAIMetrics
+from ..callsite import register_library_packages
+from .config import ContentSettings, content_settings_from_env
+from .lifecycle import Adapter, Telemetry, Wrapper, async_wrapper, sync_wrapper
+from .metrics import GenAIMetrics
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -33,21 +39,28 @@ class Target:
 
 
 class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
-    """A provider API instrumentor: subclasses name their scope, the SDK range
-    they support, the methods to wrap and the recorder that reads them.
+    """A provider API instrumentor.
 
-    ``instrument()`` accepts ``tracer_provider``, ``meter_provider`` and
-    ``capture_content`` (default: the standard environment variable, on).
+    ``instrument()`` accepts ``tracer_provider``, ``meter_provider``,
+    ``logger_provider`` and ``capture_content`` (default: the standard
+    environment variable; see ``config``).
     """
 
     scope: str = "aiobs_otel"
     instruments: tuple[str, ...] = ()
+    # Packages whose frames are the SDK's, not the user's (for code.* attributes).
+    sdk_packages: tuple[str, ...] = ()
     targets: tuple[Target, ...] = ()
     # Methods that are not provider calls but that the API still needs to
     # watch (e.g. polling a long-running operation), with wrappers of their own.
     extra_targets: tuple[Target, ...] = ()
 
-    def recorder(self) -> ApiRecorder:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Known as soon as the API module is imported: the callsite skips these frames.
+        super().__init_subclass__(**kwargs)
+        register_library_packages(cls.sdk_packages)
+
+    def adapter(self) -> Adapter:
         raise NotImplementedError
 
     def extra_wrapper(self, target: Target, telemetry: Telemetry) -> Wrapper:
@@ -56,18 +69,32 @@ class ProviderInstrumentor(BaseInstrumentor):  # type: ignore[misc]
     def instrumentation_dependencies(self) -> Collection[str]:
         return self.instruments
 
-    def _instrument(self, **kwargs: Any) -> None:
+    def _telemetry(self, **kwargs: Any) -> Telemetry:
         capture = kwargs.get("capture_content")
-        telemetry = Telemetry(
+        content = (
+            content_settings_from_env()
+            if capture is None
+            else ContentSettings.from_flag(bool(capture))
+        )
+        event_logger = None
+        if content.emit_event:
+            from opentelemetry._logs import get_logger
+
+            event_logger = get_logger(self.scope, __version__, kwargs.get("logger_provider"))
+        return Telemetry(
             tracer=trace.get_tracer(self.scope, __version__, kwargs.get("tracer_provider")),
             metrics=GenAIMetrics(
                 metrics.get_meter(self.scope, __version__, kwargs.get("meter_provider"))
             ),
-            capture_content=capture_content_from_env() if capture is None else bool(capture),
+            content=content,
+            event_logger=event_logger,
         )
-        recorder = self.recorder()
+
+    def _instrument(self, **kwargs: Any) -> None:
+        telemetry = self._telemetry(**kwargs)
+        adapter = self.adapter()
         wrappers = [
-            (t, (async_wrapper if t.is_async else sync_wrapper)(telemetry, recorder))
+            (t, (async_wrapper if t.is_async else sync_wrapper)(telemetry, adapter))
             for t in self.targets
         ]
         wrappers += [(t, self.extra_wrapper(t, telemetry)) for t in self.extra_targets]

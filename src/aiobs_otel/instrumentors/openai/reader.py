@@ -1,6 +1,5 @@
-"""What the OpenAI chat and embeddings recorders share: server, errors, usage,
-parameters, and the conversion of chat messages to the GenAI conventions'
-JSON message form.
+"""Reading the openai SDK: values, the client's server and secrets, errors,
+usage, and chat messages in the GenAI conventions' part form.
 
 OpenAI objects arrive in several shapes (pydantic models, TypedDict dicts the
 user wrote, extra fields an older SDK release keeps as plain dicts), so every
@@ -9,18 +8,22 @@ read goes through ``get``, which accepts both.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import attributes as A
-from .._safe import dumps, to_jsonable
-from ._common import base64_size, server_attributes
-from ._common import base_attributes as _base_attributes
-from ._common import error_type as _error_type
-from ._lifecycle import ProviderCall
+from ...redaction import is_secret_key, secret_values
+from ...values import to_jsonable
+from ..common import base64_size, export_value, set_server
+from ..common import error_type as _error_type
+from ..record import LLMCall, Part
 
 PROVIDER = "openai"
+# The SDK's own frames and its HTTP stack (never the user's callsite).
+SDK_PACKAGES = ("openai", "httpx", "httpx2", "httpcore", "httpcore2", "anyio", "sniffio")
+INSTRUMENTS = ("openai >= 1.26.0, < 4",)
 
 # Types known not to be mappings: skips the (slow) ABC check on every read.
 _ATTRIBUTE_TYPES: set[type] = set()
@@ -50,15 +53,43 @@ def given(kwargs: Mapping[str, Any], key: str) -> Any:
     return value
 
 
-def base_attributes(instance: Any, operation: str, model: Any) -> dict[str, Any]:
-    """Operation, provider, model and server of a call on an SDK resource. The
-    server comes from the client's base URL (so OpenAI-compatible servers and
-    Azure show where the call really went)."""
-    url = getattr(getattr(instance, "_client", None), "base_url", None)
-    server = server_attributes(
-        getattr(url, "host", None), getattr(url, "port", None), getattr(url, "scheme", None)
-    )
-    return _base_attributes(operation, PROVIDER, model, server)
+# --- the client: server and secrets ----------------------------------------------
+
+_client_secrets: weakref.WeakKeyDictionary[Any, tuple[Any, tuple[str, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def read_client(call: LLMCall, instance: Any) -> None:
+    """Provider, server (from the client's base URL, so OpenAI-compatible servers
+    and Azure show where the call really went) and the client's secrets."""
+    call.provider = PROVIDER
+    client = getattr(instance, "_client", None)
+    url = getattr(client, "base_url", None)
+    set_server(call, getattr(url, "host", None), getattr(url, "port", None),
+               getattr(url, "scheme", None))  # fmt: skip
+    if client is not None:
+        call.secrets = _secrets_of(client)
+
+
+def _secrets_of(client: Any) -> tuple[str, ...]:
+    """The API key and any secret-looking default header the client sends."""
+    key = getattr(client, "api_key", None)
+    try:
+        cached = _client_secrets.get(client)
+    except TypeError:  # not weak-referenceable
+        cached = None
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    try:
+        headers = dict(getattr(client, "default_headers", None) or {})
+    except Exception:
+        headers = {}
+    header_values = [v for k, v in headers.items() if isinstance(k, str) and is_secret_key(k)]
+    found = secret_values(key, *header_values)
+    with contextlib.suppress(TypeError):
+        _client_secrets[client] = (key, found)
+    return found
 
 
 def error_type(error: BaseException) -> str:
@@ -66,32 +97,27 @@ def error_type(error: BaseException) -> str:
     return _error_type(error, getattr(error, "status_code", None))
 
 
-def usage_attributes(call: ProviderCall, usage: Any, *, output: bool = True) -> dict[str, Any]:
-    """Token counts, including cached input and reasoning output tokens, as
-    attributes for the caller's one ``call.set``; the call keeps them for metrics."""
+def read_usage(call: LLMCall, usage: Any, *, output: bool = True) -> None:
+    """Token counts, including cached input and reasoning output tokens."""
     if usage is None:
-        return {}
-    call.input_tokens = _int(get(usage, "prompt_tokens"))
-    call.output_tokens = _int(get(usage, "completion_tokens")) if output else None
-    return {
-        A.GEN_AI_USAGE_INPUT_TOKENS: call.input_tokens,
-        A.GEN_AI_USAGE_OUTPUT_TOKENS: call.output_tokens,
-        A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS:
-            _int(get(get(usage, "prompt_tokens_details"), "cached_tokens")),
-        A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS:
-            _int(get(get(usage, "completion_tokens_details"), "reasoning_tokens")),
-    }  # fmt: skip
+        return
+    call.set_usage(
+        get(usage, "prompt_tokens") if get(usage, "input_tokens") is None
+        else get(usage, "input_tokens"),
+        (get(usage, "completion_tokens") if get(usage, "output_tokens") is None
+         else get(usage, "output_tokens")) if output else None,
+        get(get(usage, "prompt_tokens_details") or get(usage, "input_tokens_details"),
+            "cached_tokens"),
+        get(get(usage, "completion_tokens_details") or get(usage, "output_tokens_details"),
+            "reasoning_tokens"),
+    )  # fmt: skip
 
 
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def params_json(kwargs: Mapping[str, Any], keys: tuple[str, ...]) -> str | None:
-    """Request parameters without a semantic-convention name, as a JSON object."""
-    params = {key: given(kwargs, key) for key in keys}
-    params = {key: value for key, value in params.items() if value is not None}
-    return dumps(params) if params else None
+def usage_dump(usage: Any) -> Any:
+    """The SDK's usage as it reported it (its own keys; unset fields left out)."""
+    if usage is None:
+        return None
+    return to_jsonable(usage)
 
 
 # --- chat messages to the conventions' JSON form --------------------------------
@@ -107,7 +133,7 @@ def parse_arguments(raw: Any) -> Any:
     return raw
 
 
-def tool_call_part(call: Any) -> dict[str, Any]:
+def tool_call_part(call: Any) -> Part:
     function = get(call, "function") or {}
     return {
         "type": "tool_call",
@@ -117,7 +143,7 @@ def tool_call_part(call: Any) -> dict[str, Any]:
     }
 
 
-def content_parts(content: Any) -> list[dict[str, Any]]:
+def content_parts(content: Any) -> list[Part]:
     """A message's ``content`` (a string or a list of content parts) as parts.
     Inline binary data (data: URLs, audio, files) is reduced to its size and type."""
     if content is None:
@@ -126,21 +152,23 @@ def content_parts(content: Any) -> list[dict[str, Any]]:
         return [{"type": "text", "content": content}]
     if not isinstance(content, list):
         return [{"type": "text", "content": str(to_jsonable(content))}]
-    parts: list[dict[str, Any]] = []
+    parts: list[Part] = []
     for item in content:
         kind = get(item, "type")
-        if kind == "text":
+        if kind in ("text", "input_text", "output_text"):
             parts.append({"type": "text", "content": get(item, "text", "")})
         elif kind == "refusal":
             parts.append({"type": "refusal", "content": get(item, "refusal", "")})
         elif kind == "image_url":
-            parts.append(_uri_part(get(get(item, "image_url"), "url"), "image"))
+            parts.append(uri_part(get(get(item, "image_url"), "url"), "image"))
+        elif kind == "input_image":
+            parts.append(uri_part(get(item, "image_url") or get(item, "file_id"), "image"))
         elif kind == "input_audio":
             audio = get(item, "input_audio")
-            parts.append(_blob(get(audio, "data"), "audio", f"audio/{get(audio, 'format', '')}"))
-        elif kind == "file":
-            file = get(item, "file")
-            part = _blob(get(file, "file_data"), "file", None)
+            parts.append(blob(get(audio, "data"), "audio", f"audio/{get(audio, 'format', '')}"))
+        elif kind in ("file", "input_file"):
+            file = get(item, "file") or item
+            part = blob(get(file, "file_data"), "file", None)
             part.update({k: v for k in ("file_id", "filename") if (v := get(file, k))})
             parts.append(part)
         else:
@@ -148,17 +176,17 @@ def content_parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def _uri_part(url: Any, modality: str) -> dict[str, Any]:
+def uri_part(url: Any, modality: str) -> Part:
     if isinstance(url, str) and url.startswith("data:"):
         header, _, data = url.partition(",")
         mime = header[5:].split(";", 1)[0] or None
-        return _blob(data, modality, mime)
+        return blob(data, modality, mime)
     return {"type": "uri", "modality": modality, "uri": url}
 
 
-def _blob(data: Any, modality: str, mime_type: str | None) -> dict[str, Any]:
+def blob(data: Any, modality: str, mime_type: str | None) -> Part:
     """Binary content is never recorded: only its (base64) size and mime type."""
-    part: dict[str, Any] = {"type": "blob", "modality": modality}
+    part: Part = {"type": "blob", "modality": modality}
     if mime_type:
         part["mime_type"] = mime_type
     if isinstance(data, str):
@@ -166,6 +194,37 @@ def _blob(data: Any, modality: str, mime_type: str | None) -> dict[str, Any]:
     elif isinstance(data, (bytes, bytearray)):
         part["size"] = len(data)
     return part
+
+
+def export_content(content: Any) -> Any:
+    """A message's ``content`` for the JSON export, as the user gave it, with
+    inline media (data: URLs, audio, file data) reduced to its size."""
+    if content is None or isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        return export_value(content)
+    out = []
+    for item in content:
+        kind = get(item, "type")
+        value = export_value(item)
+        if kind == "image_url" and isinstance(value, dict):
+            url = get(get(item, "image_url"), "url")
+            if isinstance(url, str) and url.startswith("data:"):
+                header, _, data = url.partition(",")
+                image = dict(value.get("image_url") or {})
+                image["url"] = f"{header},<{base64_size(data)} bytes>"
+                value["image_url"] = image
+        elif kind == "input_audio" and isinstance(value, dict):
+            audio = get(item, "input_audio")
+            value["input_audio"] = {"format": get(audio, "format"),
+                                    "size": base64_size(get(audio, "data") or "")}  # fmt: skip
+        elif kind == "file" and isinstance(value, dict):
+            file = dict(value.get("file") or {})
+            if isinstance(file.get("file_data"), str):
+                file["file_data"] = f"<{base64_size(get(get(item, 'file'), 'file_data'))} bytes>"
+            value["file"] = file
+        out.append(value)
+    return out
 
 
 def input_message(message: Any) -> dict[str, Any]:
@@ -197,9 +256,9 @@ def _text_or_parts(content: Any) -> Any:
     return parts
 
 
-def system_instructions(messages: Sequence[Any]) -> list[dict[str, Any]]:
+def system_instructions(messages: Sequence[Any]) -> list[Part]:
     """The text of the system and developer messages, as instruction parts."""
-    parts: list[dict[str, Any]] = []
+    parts: list[Part] = []
     for message in messages:
         if get(message, "role") in ("system", "developer"):
             parts.extend(content_parts(get(message, "content")))

@@ -1,5 +1,5 @@
 """Stream proxies: a provider call whose result is a stream ends its span
-when the stream does (see ``ProviderCall.succeed``).
+when the stream does.
 
 While the wrapped stream produces a chunk (``next`` / ``__anext__``), the
 call's span is current, so HTTP spans of SDKs that only send the request on
@@ -11,16 +11,37 @@ from __future__ import annotations
 
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from contextvars import Token
+from typing import Any, Protocol
 
 import wrapt
 from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 
-from .. import attributes as A
-from .._safe import report_internal_error
+from ..guard import report_internal_error
+from .record import LLMCall
 
-if TYPE_CHECKING:
-    from ._lifecycle import ChunkAccumulator, ProviderCall
+
+class ChunkAccumulator(Protocol):
+    """Folds a stream's chunks as they arrive; fills the call's record at the end."""
+
+    def add(self, chunk: Any) -> None: ...
+
+    def record(self, call: LLMCall) -> None: ...
+
+
+class StreamOwner(Protocol):
+    """The provider call a stream belongs to (see ``lifecycle.ProviderCall``)."""
+
+    record: LLMCall
+    start_ns: int
+    last_chunk_ns: int | None
+
+    def context(self) -> Token[Context]: ...
+
+    def fail(self, error: BaseException) -> None: ...
+
+    def finish(self, end_ns: int | None = None) -> None: ...
 
 
 class StreamState:
@@ -33,12 +54,11 @@ class StreamState:
     the stream's own errors do.
     """
 
-    __slots__ = ("_finalizer", "accumulator", "call", "done", "first_chunk_ns")
+    __slots__ = ("_finalizer", "accumulator", "call", "done")
 
-    def __init__(self, call: ProviderCall, accumulator: ChunkAccumulator) -> None:
+    def __init__(self, call: StreamOwner, accumulator: ChunkAccumulator) -> None:
         self.call = call
         self.accumulator = accumulator
-        self.first_chunk_ns: int | None = None
         self.done = False
         self._finalizer: weakref.finalize[Any, Any] | None = None
 
@@ -48,12 +68,18 @@ class StreamState:
 
     def on_chunk(self, chunk: Any) -> None:
         now = time.time_ns()
-        self.call.last_chunk_ns = now
+        call = self.call
         try:
-            if self.first_chunk_ns is None:
-                self.first_chunk_ns = now
-                self.call.set({A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK:
-                               (now - self.call.start_ns) / 1e9})  # fmt: skip
+            last = call.last_chunk_ns
+            record = call.record
+            if last is None:
+                record.time_to_first_chunk = (now - call.start_ns) / 1e9
+                record.stream = True
+            elif record.chunk_gaps is None:
+                record.chunk_gaps = [(now - last) / 1e9]
+            else:
+                record.chunk_gaps.append((now - last) / 1e9)
+            call.last_chunk_ns = now
             self.accumulator.add(chunk)
         except Exception:
             report_internal_error("recording a stream chunk")
@@ -65,7 +91,7 @@ class StreamState:
         if self._finalizer is not None:
             self._finalizer.detach()
         try:
-            self.accumulator.record(self.call)
+            self.accumulator.record(self.call.record)
         except Exception:
             report_internal_error("recording a stream's result")
         if error is not None and not isinstance(error, (StopIteration, StopAsyncIteration)):

@@ -24,9 +24,9 @@ from typing import Any
 
 import wrapt
 
-from .._safe import report_internal_error
-from ._lifecycle import ApiRecorder, ProviderCall
-from ._streams import StreamState, wrap_stream
+from ...guard import report_internal_error
+from ..lifecycle import Adapter, ProviderCall
+from ..streams import StreamState, wrap_stream
 
 
 def is_raw_response(result: Any) -> bool:
@@ -38,24 +38,24 @@ def _is_event_stream(result: Any) -> bool:
     return "text/event-stream" in str(headers.get("content-type", ""))
 
 
-def record_raw_response(call: ProviderCall, result: Any, recorder: ApiRecorder) -> Any:
+def record_raw_response(call: ProviderCall, result: Any, adapter: Adapter) -> Any:
     """None when ``result`` was recorded now; else the proxy to give the user."""
     if type(result).__name__ == "LegacyAPIResponse" and not _is_event_stream(result):
-        recorder.response(call, result.parse())
+        adapter.response(call, result.parse())
         return None
     if inspect.iscoroutinefunction(type(result).parse):
-        return TracedAsyncRawResponse(result, _RawState(call, recorder))
-    return TracedRawResponse(result, _RawState(call, recorder))
+        return TracedAsyncRawResponse(result, _RawState(call, adapter))
+    return TracedRawResponse(result, _RawState(call, adapter))
 
 
 class _RawState:
     """Turns what ``parse()`` returned into telemetry, once; ends the span once."""
 
-    __slots__ = ("call", "finalizer", "last", "recorder", "stream")
+    __slots__ = ("adapter", "call", "finalizer", "last", "stream")
 
-    def __init__(self, call: ProviderCall, recorder: ApiRecorder) -> None:
+    def __init__(self, call: ProviderCall, adapter: Adapter) -> None:
         self.call = call
-        self.recorder = recorder
+        self.adapter = adapter
         self.stream: StreamState | None = None
         self.last: tuple[Any, Any] | None = None
         self.finalizer: weakref.finalize[Any, Any] | None = None
@@ -69,7 +69,7 @@ class _RawState:
             return self.last[1]  # the SDK caches parse(); so do we
         out = value
         try:
-            accumulator = self.recorder.stream(value, self.call.content)
+            accumulator = self.adapter.stream(value, self.call.record)
             if accumulator is not None and self.stream is None:
                 self.stream = StreamState(self.call, accumulator)
                 out = wrap_stream(value, self.stream)
@@ -77,7 +77,7 @@ class _RawState:
                     # The stream may outlive this response object; it ends the span now.
                     self.finalizer.detach()
             elif accumulator is None and self.stream is None and self.last is None:
-                self.recorder.response(self.call, value)
+                self.adapter.response(self.call, value)
                 self.end()
         except Exception:
             report_internal_error("recording a parsed raw response")

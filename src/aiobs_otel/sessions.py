@@ -6,7 +6,7 @@ import os
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -51,6 +51,7 @@ class SpanStamp:
     mappings, replaced (never mutated) when the session or its labels change,
     so the per-span path reads them without a lock."""
 
+    session_id: str
     on_every_span: Mapping[str, str]
     on_local_roots: Mapping[str, str]
 
@@ -59,21 +60,27 @@ class SpanStamp:
         every = {A.SESSION_ID: session.id}
         roots = dict(every)
         roots.update({A.AIOBS_LABEL_PREFIX + k: v for k, v in session.labels.items()})
-        return cls(MappingProxyType(every), MappingProxyType(roots))
+        return cls(session.id, MappingProxyType(every), MappingProxyType(roots))
 
 
 class SessionArchive:
-    """Sessions already written by a flush, kept (bounded) for late spans."""
+    """Sessions already written by a flush, kept (bounded) for late spans;
+    ``on_evict`` hears of each session that no longer fits."""
 
-    def __init__(self, size: int = _ARCHIVE_SIZE) -> None:
+    def __init__(
+        self, size: int = _ARCHIVE_SIZE, on_evict: Callable[[str], None] | None = None
+    ) -> None:
         self._size = size
+        self._on_evict = on_evict
         self._records: OrderedDict[str, SessionRecord] = OrderedDict()
 
     def add(self, record: SessionRecord) -> None:
         self._records[record.id] = record
         self._records.move_to_end(record.id)
         while len(self._records) > self._size:
-            self._records.popitem(last=False)
+            evicted, _ = self._records.popitem(last=False)
+            if self._on_evict is not None:
+                self._on_evict(evicted)
 
     def get(self, session_id: str) -> SessionRecord | None:
         return self._records.get(session_id)

@@ -1,5 +1,6 @@
-"""What the google-genai recorders share: provider and endpoint, errors, and
-contents / config / media turned into semantic-convention shapes.
+"""Reading the google-genai SDK: provider and endpoint, the client's secrets,
+errors, and contents / config / media in the conventions' shapes and in the
+JSON export's.
 
 Everything reads the SDK's objects by attribute name (or dict key, snake or
 camel case), never through SDK imports at module level: field sets differ
@@ -13,13 +14,18 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .._safe import to_jsonable, truncate_text
-from ._common import base64_size, listed, server_attributes
-from ._common import base_attributes as _base_attributes
-from ._common import error_type as _error_type
+from ...redaction import is_secret_key, secret_values
+from ...values import to_jsonable, truncate_text
+from ..common import base64_size, listed, set_server
+from ..common import error_type as _error_type
+from ..record import LLMCall
 
 PROVIDER_GEMINI = "gcp.gemini"
 PROVIDER_VERTEX = "gcp.vertex_ai"
+INSTRUMENTS = ("google-genai >= 1.3.0, < 4",)
+# The SDK's own frames and its HTTP / auth stack (never the user's callsite).
+SDK_PACKAGES = ("google.genai", "google.auth", "httpx", "httpx2", "httpcore", "httpcore2",
+                "anyio", "sniffio", "aiohttp", "requests", "urllib3", "tenacity")  # fmt: skip
 
 
 # Types known not to be mappings: skips the (slow) ABC check on every read.
@@ -59,19 +65,21 @@ def _api_client(instance: Any) -> Any:
     return getattr(instance, "_api_client", None)
 
 
-def provider_name(instance: Any) -> str:
-    return PROVIDER_VERTEX if getattr(_api_client(instance), "vertexai", False) else PROVIDER_GEMINI
-
-
-def base_attributes(instance: Any, operation: str, model: Any) -> dict[str, Any]:
-    """Operation, provider, model and server (from the client's base URL)."""
-    options = getattr(_api_client(instance), "_http_options", None)
+def read_client(call: LLMCall, instance: Any, model: Any) -> None:
+    """Provider, model, server (from the client's base URL) and the client's secrets."""
+    client = _api_client(instance)
+    call.provider = PROVIDER_VERTEX if getattr(client, "vertexai", False) else PROVIDER_GEMINI
+    call.request_model = model if isinstance(model, str) and model else None
+    options = getattr(client, "_http_options", None)
     base_url = field(options, "base_url")
-    server: dict[str, Any] = {}
     if isinstance(base_url, str) and base_url:
         parts = urlsplit(base_url)
-        server = server_attributes(parts.hostname, parts.port, parts.scheme)
-    return _base_attributes(operation, provider_name(instance), model, server)
+        set_server(call, parts.hostname, parts.port, parts.scheme)
+    headers = field(options, "headers") or {}
+    call.secrets = secret_values(
+        getattr(client, "api_key", None),
+        *(v for k, v in dict(headers).items() if isinstance(k, str) and is_secret_key(k)),
+    )
 
 
 def error_type(error: BaseException) -> str:
@@ -237,3 +245,44 @@ def tool_definitions(tools: Any) -> list[dict[str, Any]]:
             others.pop("functionDeclarations", None)
             out.extend({"type": key} for key, value in others.items() if value is not None)
     return out
+
+
+# --- the JSON export: SDK values as dicts, media as size + mime ---------------------
+
+_BYTES_FIELDS = ("data", "image_bytes", "video_bytes")
+
+
+def export_dump(value: Any) -> Any:
+    """An SDK value (pydantic model, dict, list, str...) for the JSON export:
+    its fields as the SDK holds them (unset ones left out), bytes replaced by
+    their ``size``, secret-looking keys (``http_options`` headers) redacted."""
+    return to_jsonable(_without_bytes(value), redact_secrets=True, max_depth=32)
+
+
+def _without_bytes(value: Any, depth: int = 0) -> Any:
+    if depth > 12:
+        return value
+    if hasattr(value, "model_dump") and not isinstance(value, type):
+        try:
+            value = value.model_dump(exclude_none=True)
+        except Exception:
+            return value
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for key, item in value.items():
+            if key in _BYTES_FIELDS and (
+                isinstance(item, (bytes, bytearray, memoryview))
+                or (isinstance(item, str) and ("mime_type" in value or "mimeType" in value))
+            ):
+                out["size"] = _size(item)
+            else:
+                out[key] = _without_bytes(item, depth + 1)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_without_bytes(item, depth + 1) for item in value]
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"size": len(value)}
+    pil_format = getattr(value, "format", None)  # a PIL image
+    if pil_format and hasattr(value, "size") and hasattr(value, "mode"):
+        return {"mime_type": f"image/{str(pil_format).lower()}"}
+    return value

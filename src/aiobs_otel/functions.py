@@ -1,0 +1,164 @@
+"""One call of an ``@observe`` function: its span and its record.
+
+``FunctionSpec`` is what is known at decoration time (names, definition site,
+options); ``FunctionCall`` opens the span for one call, is current while the
+function body runs, and finishes once with the result or the exception.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+
+from . import attributes as A
+from .guard import report_internal_error
+from .records import SpanFacts
+from .spans import finish_span, make_current, restore, tracer
+from .values import dumps
+
+
+class FunctionSpec:
+    """What is known at decoration time: names, definition site, options."""
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        name: str | None,
+        capture_args: bool,
+        capture_result: bool,
+        enh_prompt: bool,
+        auto_enhance_after: int | None,
+    ) -> None:
+        # partials and callable objects have no __name__: fall back to their type's.
+        self.span_name = name or getattr(func, "__name__", None) or type(func).__name__
+        self.capture_args = capture_args
+        self.capture_result = capture_result
+        self.enh_prompt = enh_prompt
+        self.auto_enhance_after = auto_enhance_after
+        self.module = getattr(func, "__module__", None) or ""
+        qualname = getattr(func, "__qualname__", self.span_name)
+        self.qualname = f"{self.module}.{qualname}" if self.module else qualname
+        code = getattr(func, "__code__", None)
+        # The callsite of a function event is where the function is defined (aiobs guide).
+        self.callsite = (
+            (code.co_filename, code.co_firstlineno, qualname) if code is not None else None
+        )
+        static: dict[str, Any] = {
+            A.AIOBS_FUNCTION_NAME: self.span_name,
+            A.AIOBS_FUNCTION_MODULE: self.module,
+            A.AIOBS_FUNCTION_QUALNAME: self.qualname,
+            A.AIOBS_ENH_PROMPT: enh_prompt,
+            A.CODE_FUNCTION_NAME: qualname,
+        }
+        if code is not None:
+            static[A.CODE_FILE_PATH] = code.co_filename
+            static[A.CODE_LINE_NUMBER] = code.co_firstlineno
+        if auto_enhance_after is not None:
+            static[A.AIOBS_AUTO_ENHANCE_AFTER] = auto_enhance_after
+        self.static_attributes = static
+
+
+@dataclass(slots=True, eq=False)
+class FunctionRecord:
+    """What the JSON export needs of one call (values as the span's JSON)."""
+
+    spec: FunctionSpec
+    args_json: str | None = None
+    kwargs_json: str | None = None
+    result_json: str | None = None
+    enh_prompt_id: str | None = None
+    error: str | None = None
+    facts: SpanFacts | None = None
+
+    is_function = True
+
+    @property
+    def callsite(self) -> tuple[str | None, int | None, str | None] | None:
+        return self.spec.callsite
+
+    def event_fields(self) -> dict[str, Any]:
+        spec = self.spec
+        args = _loads(self.args_json)
+        kwargs = _loads(self.kwargs_json)
+        return {
+            "provider": "function",
+            "api": spec.qualname,
+            "name": spec.span_name,
+            "module": spec.module,
+            "args": args if isinstance(args, list) else None,
+            "kwargs": kwargs if isinstance(kwargs, dict) else None,
+            "result": _loads(self.result_json),
+            "enh_prompt": spec.enh_prompt,
+            "enh_prompt_id": self.enh_prompt_id,
+            "auto_enhance_after": spec.auto_enhance_after,
+        }
+
+
+def _loads(text: str | None) -> Any:
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+class FunctionCall:
+    """One call's span: opened by the constructor, closed exactly once by ``finish``."""
+
+    __slots__ = ("record", "span", "token")
+
+    def __init__(self, spec: FunctionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.span: Span | None = None
+        self.token: Any = None
+        self.record = FunctionRecord(spec)
+        try:
+            attributes = dict(spec.static_attributes)
+            if spec.capture_args:
+                self.record.args_json = dumps(args, redact_secrets=True)
+                self.record.kwargs_json = dumps(kwargs, redact_secrets=True)
+                attributes[A.AIOBS_FUNCTION_ARGS] = self.record.args_json
+                attributes[A.AIOBS_FUNCTION_KWARGS] = self.record.kwargs_json
+            if spec.enh_prompt:
+                self.record.enh_prompt_id = str(uuid.uuid4())
+                attributes[A.AIOBS_ENH_PROMPT_ID] = self.record.enh_prompt_id
+            self.span = tracer(A.SCOPE_FUNCTIONS).start_span(
+                spec.span_name, kind=SpanKind.INTERNAL, attributes=attributes
+            )
+        except Exception:
+            report_internal_error("@observe (opening the span)")
+
+    def enter(self) -> None:
+        """Make the span current, so spans started by the function nest under it."""
+        if self.span is not None:
+            self.token = make_current(self.span)
+
+    def exit(self) -> None:
+        if self.token is not None:
+            restore(self.token)
+            self.token = None
+
+    def finish(self, result: Any = None, error: BaseException | None = None) -> None:
+        span = self.span
+        if span is None:
+            return
+        self.span = None
+        record = self.record
+        attributes: dict[str, Any] = {}
+        try:
+            if error is not None:
+                record.error = f"{type(error).__name__}: {error}"
+                attributes[A.ERROR_TYPE] = type(error).__qualname__
+                span.record_exception(error)
+                span.set_status(Status(StatusCode.ERROR, str(error)))
+            elif record.spec.capture_result:
+                record.result_json = dumps(result, redact_secrets=True)
+                attributes[A.AIOBS_FUNCTION_RESULT] = record.result_json
+        except Exception:
+            report_internal_error("@observe (recording the result)")
+        finish_span(span, record, attributes)

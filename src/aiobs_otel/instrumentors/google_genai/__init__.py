@@ -1,0 +1,1 @@
+"""The google-genai SDK: generate_content, generate_videos (Veo), embed_content."""

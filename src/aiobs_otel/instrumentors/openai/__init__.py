@@ -1,0 +1,1 @@
+"""The openai SDK: chat completions, embeddings, the Responses API."""

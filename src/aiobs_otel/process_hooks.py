@@ -1,0 +1,126 @@
+"""The observer at the edges of the process: interpreter exit and fork.
+
+* **Exit** (normal exit, or an uncaught exception; not SIGKILL, ``os._exit``
+  or an unhandled signal): observations not yet flushed are written as a
+  flush would write them, and a log line says where
+  (``AIOBS_FLUSH_AT_EXIT=false`` turns it off). Then the pipelines we built
+  (``observe()``'s, or zero-code's) drain their OTLP traces and metrics
+  concurrently, for at most ``AIOBS_EXIT_TIMEOUT`` seconds (default 5): a
+  black-holed backend delays the exit by that much, no more, and the JSON
+  file is already written.
+* **Fork**: a child process starts with an empty buffer and its own session
+  (same name and labels, a new id, its own pid), so two processes never
+  write the same file and nothing is exported twice.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry import metrics, trace
+
+if TYPE_CHECKING:
+    from .observer import Observer
+
+logger = logging.getLogger("aiobs_otel")
+
+FLUSH_AT_EXIT_ENV = "AIOBS_FLUSH_AT_EXIT"
+EXIT_TIMEOUT_ENV = "AIOBS_EXIT_TIMEOUT"
+DEFAULT_EXIT_TIMEOUT = 5.0
+
+_installed: set[int] = set()
+_lock = threading.Lock()
+
+
+def install(observer: Observer, *, owns_pipeline: bool) -> None:
+    """Register the exit and fork hooks for ``observer``, once. Call it after the
+    tracer provider exists: exit hooks run last-registered first, so ours runs
+    before the SDK's own shutdown and the file is written before OTLP drains."""
+    with _lock:
+        if id(observer) in _installed:
+            return
+        _installed.add(id(observer))
+    atexit.register(_at_exit, observer, owns_pipeline)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=observer._after_fork)
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw in ("false", "0", "no", "off"):
+        return False
+    if raw in ("true", "1", "yes", "on"):
+        return True
+    return default
+
+
+def exit_timeout() -> float:
+    raw = os.environ.get(EXIT_TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_EXIT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 3600:
+        logger.warning("aiobs-otel: %s=%r is not valid; using %g", EXIT_TIMEOUT_ENV, raw,
+                       DEFAULT_EXIT_TIMEOUT)  # fmt: skip
+        return DEFAULT_EXIT_TIMEOUT
+    return value
+
+
+def _at_exit(observer: Observer, owns_pipeline: bool) -> None:
+    try:
+        if _flag(FLUSH_AT_EXIT_ENV, True):
+            observer._flush_at_exit()
+    except Exception:
+        logger.warning("aiobs-otel: writing the export at exit failed", exc_info=True)
+    if owns_pipeline:
+        shutdown_within(exit_timeout())
+
+
+def shutdown_within(seconds: float) -> bool:
+    """Shut down the global tracer, meter and logger providers concurrently;
+    wait at most ``seconds``. True when all finished in time."""
+    providers: list[Any] = [trace.get_tracer_provider(), metrics.get_meter_provider()]
+    try:
+        from opentelemetry import _logs
+
+        providers.append(_logs.get_logger_provider())
+    except ImportError:  # pragma: no cover - every supported SDK has the logs API
+        pass
+    threads = []
+    for provider in providers:
+        shutdown = getattr(provider, "shutdown", None)
+        if shutdown is None or not hasattr(provider, "force_flush"):
+            continue  # the API's no-op and proxy providers
+        # Its own exit hook would run the same shutdown again after ours
+        # (waiting on the same stuck export); ours is the one that is bounded.
+        atexit.unregister(shutdown)
+        thread = threading.Thread(target=_quietly, args=(shutdown,), daemon=True,
+                                  name="aiobs-otel-exit")  # fmt: skip
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join(max(0.0, seconds))
+    late = [t for t in threads if t.is_alive()]
+    if late:
+        logger.warning(
+            "aiobs-otel: the OpenTelemetry exporters did not finish within %gs at exit "
+            "(is the OTLP endpoint reachable?); what they still held is lost. The JSON "
+            "file is complete. Raise %s to wait longer.",
+            seconds,
+            EXIT_TIMEOUT_ENV,
+        )
+    return not late
+
+
+def _quietly(shutdown: Any) -> None:
+    try:
+        shutdown()
+    except Exception:
+        logger.debug("aiobs-otel: a provider's shutdown failed at exit", exc_info=True)
