@@ -1,12 +1,12 @@
 """ObservabilityExport conversion: throughput (spans/s) and memory for a large
 buffer, through the same steps ``observer.flush(path)`` takes (drain ->
-convert_spans -> assemble -> write_json_atomic).
+convert_records -> assemble -> write_json_atomic).
 
-The spans are made by the real instrumentors and ``@observe`` (a small
+The records are made by the real instrumentors and ``@observe`` (a small
 pipeline: a function that calls chat, embeddings and Gemini under a parent
 function); to reach 100,000 without 50,000 SDK round trips, those traces are
 then cloned with fresh trace and span ids, and every long string (prompts,
-answers) copied, so the clones cost the memory real spans would.
+answers) copied, so the clones cost the memory real records would.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import dataclasses
+
 from _arms import Switch
 from _telemetry import Pipeline
-from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.trace import SpanContext
+
+from aiobs_otel.records import SpanFacts, SpanRecord
 
 
 @dataclass
@@ -47,7 +49,7 @@ class ExportResult:
 
 
 def real_spans(pipeline: Pipeline, calls: dict[str, Callable[[], Any]],
-               switches: list[Switch], groups: int) -> list[ReadableSpan]:  # fmt: skip
+               switches: list[Switch], groups: int) -> list[SpanRecord]:  # fmt: skip
     """``groups`` traces of a two-level @observe pipeline around provider calls."""
     from aiobs_otel import observe
 
@@ -67,7 +69,7 @@ def real_spans(pipeline: Pipeline, calls: dict[str, Callable[[], Any]],
         pipeline.clear()
         for index in range(groups):
             run(f"What is an API? (variant {index})")
-        spans: list[ReadableSpan] = pipeline.buffer.drain().spans
+        spans: list[SpanRecord] = pipeline.buffer.drain().records
     finally:
         for switch in switches:
             switch.disable()
@@ -75,73 +77,81 @@ def real_spans(pipeline: Pipeline, calls: dict[str, Callable[[], Any]],
 
 
 def _fresh(value: Any) -> Any:
-    # A new string object, so a clone does not share its content with the original.
-    return (value + "\0")[:-1] if isinstance(value, str) and len(value) > 32 else value
+    """A deep copy whose long strings are new objects: a clone shares no content."""
+    if isinstance(value, str):
+        return (value + "\0")[:-1] if len(value) > 32 else value
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
 
 
-def _clone(span: ReadableSpan, trace_id: int, ids: dict[int, int], rng: random.Random,
-           shift_ns: int) -> ReadableSpan:  # fmt: skip
+_COPIED_FIELDS = ("args_json", "kwargs_json", "result_json", "input_messages",
+                  "output_messages", "system_instructions")  # fmt: skip
+
+
+def _clone(record: SpanRecord, trace_id: int, ids: dict[int, int], rng: random.Random,
+           shift_ns: int) -> SpanRecord:  # fmt: skip
     def new_id(old: int) -> int:
         if old not in ids:
             ids[old] = rng.getrandbits(64)
         return ids[old]
 
-    context = span.context
-    parent = span.parent
-    assert context is not None
-    return ReadableSpan(
-        name=span.name,
-        context=SpanContext(trace_id, new_id(context.span_id), False, context.trace_flags),
-        parent=SpanContext(trace_id, new_id(parent.span_id), False, parent.trace_flags)
-        if parent is not None
-        else None,
-        resource=span.resource,
-        attributes={k: _fresh(v) for k, v in (span.attributes or {}).items()},
-        events=span.events,
-        links=span.links,
-        kind=span.kind,
-        status=span.status,
-        start_time=(span.start_time or 0) + shift_ns,
-        end_time=(span.end_time or 0) + shift_ns,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    facts = record.facts
+    assert facts is not None
+    changes: dict[str, Any] = {
+        "facts": SpanFacts(
+            span_id=new_id(facts.span_id),
+            trace_id=trace_id,
+            parent_id=new_id(facts.parent_id) if facts.parent_id is not None else None,
+            parent_is_remote=False,
+            start_ns=facts.start_ns + shift_ns,
+            end_ns=facts.end_ns + shift_ns,
+            session_id=facts.session_id,
+        )
+    }
+    for name in _COPIED_FIELDS:
+        if hasattr(record, name):
+            changes[name] = _fresh(getattr(record, name))
+    return dataclasses.replace(record, **changes)  # type: ignore[type-var]
 
 
-def clone_to(templates: list[ReadableSpan], total: int) -> list[ReadableSpan]:
-    """``total`` spans: copies of whole template traces with fresh ids."""
-    traces: dict[int, list[ReadableSpan]] = {}
-    for span in templates:
-        assert span.context is not None
-        traces.setdefault(span.context.trace_id, []).append(span)
+def clone_to(templates: list[SpanRecord], total: int) -> list[SpanRecord]:
+    """``total`` records: copies of whole template traces with fresh ids."""
+    traces: dict[int, list[SpanRecord]] = {}
+    for record in templates:
+        assert record.facts is not None
+        traces.setdefault(record.facts.trace_id, []).append(record)
     rng = random.Random(7)
-    out: list[ReadableSpan] = []
+    out: list[SpanRecord] = []
     copy = 0
     while len(out) < total:
         copy += 1
         for group in traces.values():
             trace_id = rng.getrandbits(128)
             ids: dict[int, int] = {}
-            out.extend(_clone(span, trace_id, ids, rng, copy * 1000) for span in group)
+            out.extend(_clone(record, trace_id, ids, rng, copy * 1000) for record in group)
             if len(out) >= total:
                 break
     return out[:total]
 
 
 def _flush_steps(
-    pipeline: Pipeline, spans: list[ReadableSpan], path: str
+    pipeline: Pipeline, spans: list[SpanRecord], path: str
 ) -> tuple[float, float, int]:
     """The flush's steps on ``spans``; returns (convert+assemble s, write s, bytes)."""
-    from aiobs_otel.exporters._convert import assemble, convert_spans
-    from aiobs_otel.exporters._files import write_json_atomic
-    from aiobs_otel.exporters.json_exporter import SpanBatch
+    from aiobs_otel.exporters.buffer import Batch
+    from aiobs_otel.exporters.document import assemble, convert_records
+    from aiobs_otel.exporters.file import write_json_atomic
 
     pipeline.buffer.clear()
-    pipeline.buffer.restore(SpanBatch(list(spans), {}))
+    pipeline.buffer.restore(Batch(list(spans), {}))
     sessions = [{"id": "benchmark", "name": "benchmark", "started_at": 0.0, "ended_at": None,
                  "meta": {"pid": os.getpid(), "cwd": os.getcwd()}, "labels": None}]  # fmt: skip
     start = time.perf_counter()
     batch = pipeline.buffer.drain()
-    conversion = convert_spans(batch.spans, batch.bridges)
+    conversion = convert_records(batch.records, batch.bridges)
     document = assemble(conversion, sessions, include_trace_tree=True)
     converted = time.perf_counter()
     written = write_json_atomic(path, document)
@@ -151,18 +161,13 @@ def _flush_steps(
     return converted - start, done - converted, written
 
 
-def measure(pipeline: Pipeline, templates: list[ReadableSpan], total: int,
+def measure(pipeline: Pipeline, templates: list[SpanRecord], total: int,
             repeats: int) -> ExportResult:  # fmt: skip
-    from aiobs_otel import attributes as A
-
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
     spans = clone_to(templates, total)
     buffer_bytes = tracemalloc.get_traced_memory()[0] - baseline
-    functions = sum(
-        1 for s in spans
-        if s.instrumentation_scope and s.instrumentation_scope.name == A.SCOPE_FUNCTIONS
-    )  # fmt: skip
+    functions = sum(1 for record in spans if record.is_function)
     with tempfile.TemporaryDirectory(prefix="aiobs-bench-") as tmp:
         path = os.path.join(tmp, "export.json")
         before = tracemalloc.get_traced_memory()[0]

@@ -17,6 +17,8 @@ from typing import Any
 # OpenInference and OpenLLMetry capture by default.
 os.environ["OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"] = "SPAN_ONLY"
 os.environ.setdefault("TRACELOOP_TRACE_CONTENT", "true")
+# The benchmark switches each instrumentation on and off itself: observe() must not.
+os.environ["AIOBS_INSTRUMENT"] = "none"
 
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
@@ -56,7 +58,7 @@ class Pipeline:
     reader: InMemoryMetricReader
     counter: SpanCounter
     observer: Any
-    buffer: Any  # the observer's ObservabilityExportSpanExporter
+    buffer: Any  # the observer's ExportBuffer
 
     def clear(self) -> None:
         """Empty the export buffer (untimed, between batches): every batch then
@@ -70,7 +72,7 @@ class Pipeline:
 
 
 def build_pipeline() -> Pipeline:
-    from aiobs_otel import _pipeline, observer
+    from aiobs_otel import observer
 
     tracer_provider = TracerProvider(resource=Resource.create({"service.name": "aiobs-bench"}))
     counter = SpanCounter()
@@ -82,5 +84,5 @@ def build_pipeline() -> Pipeline:
     meter_provider = MeterProvider(metric_readers=[reader])
     metrics.set_meter_provider(meter_provider)
     observer.observe(session_name="benchmark", labels={"suite": "benchmarks"})
-    buffer = _pipeline.attached_exporter(tracer_provider)
+    buffer = observer._buffer  # the export buffer the benchmark fills and empties
     return Pipeline(tracer_provider, meter_provider, reader, counter, observer, buffer)

@@ -178,13 +178,21 @@ def genai_floor_row(plan: Plan, pipeline: _telemetry.Pipeline) -> Row:
     from opentelemetry.trace import SpanKind
 
     from aiobs_otel import attributes as A
-    from aiobs_otel.instrumentors.openai.chat import ChatRecorder
+    from aiobs_otel.instrumentors import semconv
+    from aiobs_otel.instrumentors.lifecycle import span_name
+    from aiobs_otel.instrumentors.openai.chat import API, ChatAdapter
+    from aiobs_otel.instrumentors.record import LLMCall
 
     kwargs = {"model": W.CHAT_MODEL, "messages": W.MESSAGES, "temperature": 0.2,
               "max_tokens": 120}  # fmt: skip
-    recorder = ChatRecorder()
-    name, request = recorder.request(None, kwargs)
-    content = recorder.content(kwargs)
+    adapter = ChatAdapter()
+    call = LLMCall(api=API, provider="")
+    adapter.request(call, None, kwargs)
+    call.content = True
+    adapter.content(call, kwargs)
+    name = span_name(call.operation, call.request_model)
+    request = semconv.start_attributes(call)
+    content = semconv.content_attributes(call)
     response = {
         A.GEN_AI_RESPONSE_ID: "chatcmpl-bench",
         A.GEN_AI_RESPONSE_MODEL: W.CHAT_MODEL + "-2024-07-18",

@@ -6,8 +6,8 @@ import os
 import time
 from typing import Any
 
-from .base import BaseExporter, ExportError, ExportResult
 from ..install_hints import pip_install
+from .base import BaseExporter, ExportError, ExportResult
 from .file import json_bytes
 from .models import ObservabilityExport
 

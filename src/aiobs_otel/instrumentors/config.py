@@ -101,3 +101,12 @@ def content_settings_from_env() -> ContentSettings:
 def capture_content_from_env() -> bool:
     """Whether content is captured at all (any mode but NO_CONTENT)."""
     return content_mode_from_env() is not ContentMode.NO_CONTENT
+
+
+EXPORT_VECTORS_ENV = "AIOBS_EXPORT_EMBEDDINGS"
+
+
+def export_vectors_from_env() -> bool:
+    """Whether the JSON export holds embedding vectors (as aiobs's did): yes,
+    unless ``AIOBS_EXPORT_EMBEDDINGS=false``."""
+    return (os.environ.get(EXPORT_VECTORS_ENV) or "").strip().lower() not in ("false", "0", "no")

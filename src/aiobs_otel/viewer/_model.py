@@ -161,7 +161,9 @@ def _operation_state(response: dict[str, Any]) -> str:
     videos = [v for v in response.get("generated_videos") or [] if isinstance(v, dict)]
     state = f"done, {len(videos)} video(s)"
     # aiobs's shape nests each video under "video"
-    first = (_as_dict(videos[0].get("video")).get("uri") or videos[0].get("uri")) if videos else None
+    first = (
+        (_as_dict(videos[0].get("video")).get("uri") or videos[0].get("uri")) if videos else None
+    )
     return f"{state}: {first}" if first else state
 
 

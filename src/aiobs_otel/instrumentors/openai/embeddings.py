@@ -13,7 +13,6 @@ recorded. The dimension count and the number of vectors are always there.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,12 +21,12 @@ from ... import attributes as A
 from ...values import dumps, to_jsonable
 from ..base import ProviderInstrumentor, Target
 from ..common import base64_size, export_value, other_params
+from ..config import export_vectors_from_env
 from ..lifecycle import Adapter, ProviderCall
 from ..record import ApiSpec, LLMCall
 from . import reader as r
 from .raw import is_raw_response, record_raw_response
 
-EXPORT_VECTORS_ENV = "AIOBS_EXPORT_EMBEDDINGS"
 _EVENT_FIELDS = frozenset({"model", "input", "encoding_format", "dimensions", "user"})
 
 
@@ -153,10 +152,6 @@ def _dimension(vector: Any) -> int | None:
     if isinstance(vector, str):  # encoding_format="base64": float32 values
         return base64_size(vector) // 4
     return None
-
-
-def export_vectors_from_env() -> bool:
-    return (os.environ.get(EXPORT_VECTORS_ENV) or "").strip().lower() not in ("false", "0", "no")
 
 
 class OpenAIEmbeddingsInstrumentor(ProviderInstrumentor):
