@@ -74,6 +74,66 @@ def embeddings_body(count: int = 2, dim: int = 3) -> dict[str, Any]:
             "usage": {"prompt_tokens": 7, "total_tokens": 7}}  # fmt: skip
 
 
+def response_body(
+    text: str = "It is sunny.", *, tool_call: bool = False, reasoning: bool = True
+) -> dict[str, Any]:
+    """A Responses API result: a reasoning summary, then a tool call or a message."""
+    output: list[dict[str, Any]] = [{
+        "id": "rs_1", "type": "reasoning",
+        "summary": [{"type": "summary_text", "text": "The user wants the weather."}],
+    }] if reasoning else []  # fmt: skip
+    if tool_call:
+        output.append({"id": "fc_1", "type": "function_call", "call_id": "call_7",
+                       "name": "get_weather", "arguments": '{"city": "Paris"}',
+                       "status": "completed"})  # fmt: skip
+    else:
+        output.append(
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "status": "completed",
+                "content": [{"type": "output_text", "text": text, "annotations": []}],
+            }
+        )
+    return {
+        "id": "resp_1", "object": "response", "created_at": 1700000000, "status": "completed",
+        "model": "gpt-4.1-mini-2025-04-14", "output": output, "parallel_tool_calls": True,
+        "tool_choice": "auto", "tools": [], "error": None, "incomplete_details": None,
+        "instructions": None, "metadata": {}, "temperature": 1.0, "top_p": 1.0,
+        "usage": {"input_tokens": 20, "output_tokens": 8, "total_tokens": 28,
+                  "input_tokens_details": {"cached_tokens": 5},
+                  "output_tokens_details": {"reasoning_tokens": 3}},
+    }  # fmt: skip
+
+
+def response_events(*pieces: str, reasoning: bool = True) -> list[dict[str, Any]]:
+    """A Responses API stream as the API sends it: created, the reasoning item,
+    the message item with its text deltas, completed (with usage)."""
+    text = "".join(pieces)
+    final = response_body(text, reasoning=reasoning)
+    *before, message = final["output"]
+    index = len(before)
+    started = {**final, "status": "in_progress", "output": [], "usage": None}
+    empty = {**message, "status": "in_progress", "content": []}
+    part = {"type": "output_text", "text": "", "annotations": []}
+    where = {"item_id": message["id"], "output_index": index, "content_index": 0}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": started},
+        *({"type": kind, "output_index": 0, "item": before[0]}
+          for kind in ("response.output_item.added", "response.output_item.done") if before),
+        {"type": "response.output_item.added", "output_index": index, "item": empty},
+        {"type": "response.content_part.added", **where, "part": part},
+        *({"type": "response.output_text.delta", **where, "delta": p, "logprobs": []}
+          for p in pieces),
+        {"type": "response.output_text.done", **where, "text": text, "logprobs": []},
+        {"type": "response.content_part.done", **where, "part": {**part, "text": text}},
+        {"type": "response.output_item.done", "output_index": index, "item": message},
+        {"type": "response.completed", "response": final},
+    ]  # fmt: skip
+    return [{**event, "sequence_number": n} for n, event in enumerate(events)]
+
+
 def error_body(message: str, code: str = "bad_request") -> dict[str, Any]:
     return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
 
@@ -90,6 +150,10 @@ class LoopbackServer:
             return self.replies.pop(0)
         if path.endswith("/embeddings"):
             return Reply(body=embeddings_body())
+        if path.endswith("/responses"):
+            if body.get("stream"):
+                return Reply(chunks=response_events("It is ", "sunny."))
+            return Reply(body=response_body())
         if body.get("stream"):
             return Reply(chunks=text_chunks("Hel", "lo"))
         return Reply(body=completion())

@@ -45,6 +45,13 @@ def content_reply(text: str, finish: str | None = "STOP", usage: bool = True) ->
     return reply
 
 
+EMBEDDING_DIMENSIONS = 4
+
+
+def embedding(index: int) -> list[float]:
+    return [round(0.25 * (index + 1) + d / 10, 3) for d in range(EMBEDDING_DIMENSIONS)]
+
+
 class GeminiStandIn(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -117,6 +124,18 @@ class _Handler(BaseHTTPRequestHandler):
             prefix = resource.split("/", 2)[2]  # drop /v1beta[1]/
             name = f"{prefix}/operations/op-{next(self.server.ids)}"
             self._send(200, {"name": name})
+        elif method == "batchEmbedContents":  # the Developer API: one vector per request
+            count = len(body.get("requests") or [])
+            self._send(200, {"embeddings": [{"values": embedding(i)} for i in range(count)]})
+        elif method == "predict":  # Vertex AI's embeddings: statistics per vector
+            instances = body.get("instances") or []
+            self._send(200, {
+                "predictions": [{"embeddings": {"values": embedding(i),
+                                                "statistics": {"token_count": 3 + i,
+                                                               "truncated": False}}}
+                                for i in range(len(instances))],
+                "metadata": {"billableCharacterCount": 17},
+            })  # fmt: skip
         elif method == "fetchPredictOperation":
             self._send(200, self.server.operation(body["operationName"], vertex=vertex))
         else:
