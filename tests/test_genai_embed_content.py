@@ -1,6 +1,6 @@
 """Gemini embed_content: the span, the metrics and the export event, on the
-# ruff: noqa: F811  (fixtures imported from genai_fixtures are parameters here)
 Developer API and Vertex AI, sync and async, with the real google-genai client."""
+# ruff: noqa: F811  (fixtures imported from genai_fixtures are parameters here)
 
 from __future__ import annotations
 

@@ -39,8 +39,9 @@ from aiobs_otel.instrumentors import OpenAIResponsesInstrumentor  # noqa: E402
 
 # openai releases before reasoning items parse a response that has one as a plain dict
 REASONING_ITEMS = hasattr(openai.types.responses, "ResponseReasoningItem")
+CITY = {"type": "object", "properties": {"city": {"type": "string"}}}
 TOOLS = [{"type": "function", "name": "get_weather", "description": "Weather in a city",
-          "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}]  # fmt: skip
+          "parameters": CITY}]  # fmt: skip
 
 
 @pytest.fixture
