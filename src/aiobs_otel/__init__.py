@@ -13,7 +13,6 @@ Usage::
     observer.flush()  # writes ./<session-id>.json
 """
 
-from ._version import __version__
 from .decorators import observe
 from .exporters.base import BaseExporter, ExportError, ExportResult
 from .exporters.models import (
@@ -28,6 +27,7 @@ from .exporters.models import (
 )
 from .observer import Observer
 from .providers import BaseProvider
+from .version import __version__
 
 observer = Observer()
 """The process-wide observer: ``observer.observe()``, ``end()``, ``flush()``."""

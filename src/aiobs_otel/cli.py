@@ -11,7 +11,7 @@ import sys
 import time
 from collections.abc import Sequence
 
-from ._version import __version__
+from .version import __version__
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ import re
 import socket
 from collections.abc import Mapping
 
-from ._version import __version__
+from .version import __version__
 
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 MAX_VALUE_LENGTH = 256

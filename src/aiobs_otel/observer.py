@@ -13,13 +13,15 @@ from opentelemetry.sdk.trace import TracerProvider
 from . import instrumenting, pipeline, process_hooks, spans
 from . import labels as label_rules
 from .exporters import shepherd
-from .exporters.base import BaseExporter, ExportError, ExportResult, Payload
+from .exporters.base import ExportResult, Payload
 from .exporters.buffer import Batch, ExportBuffer, max_from_env
 from .exporters.document import assemble, convert_records
 from .exporters.file import FileExporter
+from .exporters.sinks import deliver, report_losses, report_unconvertible
 from .guard import report_internal_error
 from .providers import ProviderRegistry
-from .records import SESSIONS, SpanRecord
+from .records import SESSIONS
+from .session_labels import SessionLabels
 from .sessions import SessionArchive, SessionRecord, SpanStamp
 
 if TYPE_CHECKING:
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aiobs_otel")
 
 
-class Observer:
+class Observer(SessionLabels):
     """Sessions of LLM observations, written as one ObservabilityExport per flush.
 
     Usage::
@@ -112,57 +114,6 @@ class Observer:
         with self._lock:
             self._providers.register(provider)
 
-    # -- labels -----------------------------------------------------------------
-    def add_label(self, key: str, value: str) -> None:
-        label_rules.validate_key(key)
-        label_rules.validate_value(key, value)
-
-        def add(current: dict[str, str]) -> dict[str, str]:
-            label_rules.check_room_for(current, key)
-            return {**current, key: value}
-
-        self._update_labels(add)
-
-    def set_labels(self, labels: dict[str, str], merge: bool = True) -> None:
-        """Merge ``labels`` into the session's, or (``merge=False``) replace all
-        user labels; system labels are kept either way."""
-        self._require_session()
-        checked = label_rules.validate_labels(labels)
-
-        def update(current: dict[str, str]) -> dict[str, str]:
-            if merge:
-                merged = {**current, **checked}
-            else:
-                system = {
-                    k: v for k, v in current.items() if k.startswith(label_rules.RESERVED_PREFIX)
-                }
-                merged = {**system, **checked}
-            label_rules.check_count(merged)
-            return merged
-
-        self._update_labels(update)
-
-    def remove_label(self, key: str) -> None:
-        self._require_session()
-        label_rules.check_removable(key)
-        self._update_labels(lambda current: {k: v for k, v in current.items() if k != key})
-
-    def get_labels(self) -> dict[str, str]:
-        with self._lock:
-            return dict(self._require_session().labels)
-
-    def _update_labels(self, change: Any) -> None:
-        with self._lock:
-            session = self._require_session()
-            session.labels = change(session.labels)
-            self._stamp = SpanStamp.for_session(session)
-
-    def _require_session(self) -> SessionRecord:
-        active = self._active
-        if active is None:
-            raise RuntimeError("No active session. Call observe() first.")
-        return active
-
     # -- flush ------------------------------------------------------------------
     def flush(
         self,
@@ -186,17 +137,15 @@ class Observer:
             return None  # OTEL_SDK_DISABLED=true: nothing was recorded, no file
         active_id = self.session_id
         document, batch, flushed = self._collect(include_trace_tree)
-        sinks: list[tuple[Any, dict[str, Any]]] = []
-        if exporter is not None:
-            sinks.append((exporter, kwargs))
-        elif persist:
+        sink: Any = exporter
+        if exporter is None and persist:
             target = (
                 path or os.environ.get("LLM_OBS_OUT") or self._default_name(document, active_id)
             )
-            sinks.append((FileExporter(target), {}))
+            sink = FileExporter(target)
         payload = Payload(document)
         try:
-            result = _deliver(sinks[0], payload) if sinks else None
+            result = deliver(sink, payload, **kwargs) if sink is not None else None
         except BaseException:
             self._restore(batch, flushed)
             raise
@@ -234,7 +183,7 @@ class Observer:
         self, include_trace_tree: bool
     ) -> tuple[dict[str, Any], Batch, list[SessionRecord]]:
         batch = self._buffer.drain()
-        conversion = convert_records(batch.records, batch.bridges, _report_unconvertible)
+        conversion = convert_records(batch.records, batch.bridges, report_unconvertible)
         with self._lock:
             flushed = list(self._sessions.values())
             self.end()  # a flush closes the session, as in aiobs
@@ -247,7 +196,7 @@ class Observer:
             document = assemble(
                 conversion, [s.as_dict() for s in sessions], include_trace_tree=include_trace_tree
             )
-        _report_losses(batch)
+        report_losses(batch)
         return document, batch, flushed
 
     def _restore(self, batch: Batch, flushed: list[SessionRecord]) -> None:
@@ -359,43 +308,3 @@ class Observer:
             if self._explicit_provider is not None:
                 spans.use_provider(None)
         instrumenting.uninstrument_switched_on()
-
-
-def _deliver(sink: tuple[Any, dict[str, Any]], payload: Payload) -> Any:
-    """Hand the export to one sink. A user exporter's failure reaches the
-    caller as ExportError (anything else it raises becomes its ``cause``)."""
-    exporter, kwargs = sink
-    if isinstance(exporter, FileExporter):
-        return exporter.export_payload(payload)
-    try:
-        if isinstance(exporter, BaseExporter):
-            return exporter.export_payload(payload, **kwargs)
-        return exporter.export(payload.model, **kwargs)
-    except ExportError:
-        raise
-    except Exception as exc:
-        name = getattr(exporter, "name", type(exporter).__name__)
-        raise ExportError(f"exporter {name!r} failed: {exc}", exc) from exc
-
-
-def _report_unconvertible(record: SpanRecord) -> None:
-    try:
-        raise RuntimeError(f"a {type(record).__name__} could not be converted to an event")
-    except RuntimeError:
-        report_internal_error("the ObservabilityExport conversion")
-
-
-def _report_losses(batch: Batch) -> None:
-    if batch.dropped:
-        logger.warning(
-            "aiobs-otel: %d spans were dropped since the last flush (buffer full); "
-            "raise AIOBS_MAX_BUFFERED_SPANS or flush more often",
-            batch.dropped,
-        )
-    outside = SESSIONS.take_outside_count()
-    if outside:
-        logger.warning(
-            "aiobs-otel: %d spans finished outside any observe() session and are not in "
-            "this export (they still went to any OTLP backend)",
-            outside,
-        )

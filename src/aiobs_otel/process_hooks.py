@@ -19,12 +19,9 @@ import atexit
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from opentelemetry import metrics, trace
-
-if TYPE_CHECKING:
-    from .observer import Observer
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -32,11 +29,20 @@ FLUSH_AT_EXIT_ENV = "AIOBS_FLUSH_AT_EXIT"
 EXIT_TIMEOUT_ENV = "AIOBS_EXIT_TIMEOUT"
 DEFAULT_EXIT_TIMEOUT = 5.0
 
+
+class ObserverHooks(Protocol):
+    """What the hooks call on the observer."""
+
+    def _flush_at_exit(self) -> None: ...
+
+    def _after_fork(self) -> None: ...
+
+
 _installed: set[int] = set()
 _lock = threading.Lock()
 
 
-def install(observer: Observer, *, owns_pipeline: bool) -> None:
+def install(observer: ObserverHooks, *, owns_pipeline: bool) -> None:
     """Register the exit and fork hooks for ``observer``, once. Call it after the
     tracer provider exists: exit hooks run last-registered first, so ours runs
     before the SDK's own shutdown and the file is written before OTLP drains."""
@@ -73,7 +79,7 @@ def exit_timeout() -> float:
     return value
 
 
-def _at_exit(observer: Observer, owns_pipeline: bool) -> None:
+def _at_exit(observer: ObserverHooks, owns_pipeline: bool) -> None:
     try:
         if _flag(FLUSH_AT_EXIT_ENV, True):
             observer._flush_at_exit()

@@ -18,9 +18,9 @@ from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import Span, Tracer, TracerProvider
 
-from ._version import __version__
 from .guard import report_internal_error
 from .records import SpanRecord, deliver
+from .version import __version__
 
 _default_provider: TracerProvider | None = None
 _tracers: dict[tuple[int, str], Tracer] = {}

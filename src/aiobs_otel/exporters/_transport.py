@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from typing import Any
 
-from .._version import __version__
+from ..version import __version__
 from .file import json_bytes
 
 logger = logging.getLogger("aiobs_otel")

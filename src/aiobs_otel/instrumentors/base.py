@@ -20,8 +20,8 @@ from opentelemetry.instrumentation.instrumentor import (  # type: ignore[attr-de
 )
 from opentelemetry.instrumentation.utils import unwrap
 
-from .._version import __version__
 from ..callsite import register_library_packages
+from ..version import __version__
 from .config import ContentSettings, content_settings_from_env
 from .lifecycle import Adapter, Telemetry, Wrapper, async_wrapper, sync_wrapper
 from .metrics import GenAIMetrics
