@@ -23,6 +23,8 @@ from typing import Any, Protocol
 
 from opentelemetry import metrics, trace
 
+from . import env
+
 logger = logging.getLogger("aiobs_otel")
 
 FLUSH_AT_EXIT_ENV = "AIOBS_FLUSH_AT_EXIT"
@@ -55,33 +57,13 @@ def install(observer: ObserverHooks, *, owns_pipeline: bool) -> None:
         os.register_at_fork(after_in_child=observer._after_fork)
 
 
-def _flag(name: str, default: bool) -> bool:
-    raw = (os.environ.get(name) or "").strip().lower()
-    if raw in ("false", "0", "no", "off"):
-        return False
-    if raw in ("true", "1", "yes", "on"):
-        return True
-    return default
-
-
 def exit_timeout() -> float:
-    raw = os.environ.get(EXIT_TIMEOUT_ENV)
-    if not raw:
-        return DEFAULT_EXIT_TIMEOUT
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 3600:
-        logger.warning("aiobs-otel: %s=%r is not valid; using %g", EXIT_TIMEOUT_ENV, raw,
-                       DEFAULT_EXIT_TIMEOUT)  # fmt: skip
-        return DEFAULT_EXIT_TIMEOUT
-    return value
+    return env.number(EXIT_TIMEOUT_ENV, DEFAULT_EXIT_TIMEOUT, minimum=0)
 
 
 def _at_exit(observer: ObserverHooks, owns_pipeline: bool) -> None:
     try:
-        if _flag(FLUSH_AT_EXIT_ENV, True):
+        if env.flag(FLUSH_AT_EXIT_ENV, True):
             observer._flush_at_exit()
     except Exception:
         logger.warning("aiobs-otel: writing the export at exit failed", exc_info=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from http.client import HTTPException
 from typing import Any
 
+from .. import env
 from ..version import __version__
 from .file import json_bytes
 
@@ -47,9 +48,9 @@ class Settings:
         return cls(
             shepherd_url=_url_from_env(SHEPHERD_URL_ENV, DEFAULT_SHEPHERD_URL),
             flush_url=_url_from_env(FLUSH_SERVER_URL_ENV, DEFAULT_FLUSH_SERVER_URL),
-            timeout=_number_from_env(TIMEOUT_ENV, cls.timeout, float, minimum=0.001),
-            retries=int(_number_from_env(RETRIES_ENV, cls.retries, int, minimum=0)),
-            backoff=_number_from_env(BACKOFF_ENV, cls.backoff, float, minimum=0.0),
+            timeout=env.number(TIMEOUT_ENV, cls.timeout, minimum=0.001),
+            retries=env.number(RETRIES_ENV, cls.retries, minimum=0),
+            backoff=env.number(BACKOFF_ENV, cls.backoff, minimum=0.0),
         )
 
 
@@ -151,17 +152,3 @@ def _json(raw: bytes) -> dict[str, Any]:
 
 def _url_from_env(name: str, default: str) -> str:
     return (os.environ.get(name) or default).rstrip("/")
-
-
-def _number_from_env(name: str, default: float, kind: type, *, minimum: float) -> Any:
-    raw = os.environ.get(name)
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        value = None
-    if value is None or not minimum <= value <= 3600:  # also rejects nan and inf
-        logger.warning("aiobs-otel: %s=%r is not valid; using %s", name, raw, default)
-        return default
-    return value

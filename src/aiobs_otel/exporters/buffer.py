@@ -11,10 +11,10 @@ flush time, off the instrumented call's path.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 
+from .. import env
 from ..records import SpanRecord
 
 logger = logging.getLogger("aiobs_otel")
@@ -33,19 +33,7 @@ class Batch:
 
 
 def max_from_env() -> int:
-    raw = os.environ.get(MAX_BUFFER_ENV)
-    if not raw:
-        return DEFAULT_MAX_BUFFERED_SPANS
-    try:
-        return max(1, int(raw))
-    except ValueError:
-        logger.warning(
-            "aiobs-otel: %s=%r is not a whole number; using %d",
-            MAX_BUFFER_ENV,
-            raw,
-            DEFAULT_MAX_BUFFERED_SPANS,
-        )
-        return DEFAULT_MAX_BUFFERED_SPANS
+    return env.number(MAX_BUFFER_ENV, DEFAULT_MAX_BUFFERED_SPANS, minimum=1, maximum=10**9)
 
 
 class ExportBuffer:

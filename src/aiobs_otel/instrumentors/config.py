@@ -20,6 +20,8 @@ import logging
 import os
 from dataclasses import dataclass
 
+from .. import env
+
 logger = logging.getLogger("aiobs_otel")
 
 CAPTURE_CONTENT_ENV = "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"
@@ -106,7 +108,8 @@ def capture_content_from_env() -> bool:
 EXPORT_VECTORS_ENV = "AIOBS_EXPORT_EMBEDDINGS"
 
 
-def export_vectors_from_env() -> bool:
-    """Whether the JSON export holds embedding vectors (as aiobs's did): yes,
-    unless ``AIOBS_EXPORT_EMBEDDINGS=false``."""
-    return (os.environ.get(EXPORT_VECTORS_ENV) or "").strip().lower() not in ("false", "0", "no")
+def export_vectors(option: object = None) -> bool:
+    """Whether the JSON export holds embedding vectors (as aiobs's did):
+    ``instrument(export_embedding_vectors=...)`` when given, else yes unless
+    ``AIOBS_EXPORT_EMBEDDINGS=false``."""
+    return env.flag(EXPORT_VECTORS_ENV, True) if option is None else bool(option)

@@ -20,7 +20,7 @@ from typing import Any
 from ... import attributes as A
 from ...values import dumps, to_jsonable
 from ..base import ProviderInstrumentor, Target
-from ..config import export_vectors_from_env
+from ..config import export_vectors
 from ..lifecycle import Adapter, ProviderCall
 from ..record import ApiSpec, LLMCall, as_int
 from . import reader as g
@@ -145,8 +145,7 @@ class GenAIEmbedContentInstrumentor(ProviderInstrumentor):
     _export_vectors = True
 
     def _instrument(self, **kwargs: Any) -> None:
-        export = kwargs.get("export_embedding_vectors")
-        self._export_vectors = export_vectors_from_env() if export is None else bool(export)
+        self._export_vectors = export_vectors(kwargs.get("export_embedding_vectors"))
         super()._instrument(**kwargs)
 
     def adapter(self) -> Adapter:

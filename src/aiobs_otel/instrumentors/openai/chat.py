@@ -89,11 +89,7 @@ class ChatAdapter:
     api = API
 
     def request(self, call: LLMCall, instance: Any, kwargs: Mapping[str, Any]) -> None:
-        r.read_client(call, instance)
-        model = r.given(kwargs, "model")
-        call.request_model = model if isinstance(model, str) else None
-        call.temperature = as_number(r.given(kwargs, "temperature"))
-        call.top_p = as_number(r.given(kwargs, "top_p"))
+        r.read_request(call, instance, kwargs)
         call.frequency_penalty = as_number(r.given(kwargs, "frequency_penalty"))
         call.presence_penalty = as_number(r.given(kwargs, "presence_penalty"))
         call.seed = as_int(r.given(kwargs, "seed"))
@@ -102,8 +98,6 @@ class ChatAdapter:
         )
         stop = r.given(kwargs, "stop")
         call.stop_sequences = [stop] if isinstance(stop, str) else _strings(stop)
-        stream = r.given(kwargs, "stream")
-        call.stream = bool(stream) if stream is not None else None
         choices = as_int(r.given(kwargs, "n"))
         call.choice_count = choices if choices != 1 else None
         call.output_type = _output_type(r.given(kwargs, "response_format"))

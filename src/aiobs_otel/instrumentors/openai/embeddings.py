@@ -21,7 +21,7 @@ from ... import attributes as A
 from ...values import dumps, to_jsonable
 from ..base import ProviderInstrumentor, Target
 from ..common import base64_size, export_value, other_params
-from ..config import export_vectors_from_env
+from ..config import export_vectors
 from ..lifecycle import Adapter, ProviderCall
 from ..record import ApiSpec, LLMCall
 from . import reader as r
@@ -174,8 +174,7 @@ class OpenAIEmbeddingsInstrumentor(ProviderInstrumentor):
 
     def _instrument(self, **kwargs: Any) -> None:
         self._capture_vectors = bool(kwargs.get("capture_embedding_vectors", False))
-        export = kwargs.get("export_embedding_vectors")
-        self._export_vectors = export_vectors_from_env() if export is None else bool(export)
+        self._export_vectors = export_vectors(kwargs.get("export_embedding_vectors"))
         super()._instrument(**kwargs)
 
     def adapter(self) -> Adapter:

@@ -18,7 +18,7 @@ from ...redaction import is_secret_key, secret_values
 from ...values import to_jsonable
 from ..common import base64_size, export_value, set_server
 from ..common import error_type as _error_type
-from ..record import LLMCall, Part
+from ..record import LLMCall, Part, as_number
 
 PROVIDER = "openai"
 # The SDK's own frames and its HTTP stack (never the user's callsite).
@@ -90,6 +90,17 @@ def _secrets_of(client: Any) -> tuple[str, ...]:
     with contextlib.suppress(TypeError):
         _client_secrets[client] = (key, found)
     return found
+
+
+def read_request(call: LLMCall, instance: Any, kwargs: Mapping[str, Any]) -> None:
+    """What every openai API request has: the client, model, sampling, stream."""
+    read_client(call, instance)
+    model = given(kwargs, "model")
+    call.request_model = model if isinstance(model, str) else None
+    call.temperature = as_number(given(kwargs, "temperature"))
+    call.top_p = as_number(given(kwargs, "top_p"))
+    stream = given(kwargs, "stream")
+    call.stream = bool(stream) if stream is not None else None
 
 
 def error_type(error: BaseException) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 from ..base import ProviderInstrumentor, Target
 from ..common import export_value, listed, other_params
 from ..lifecycle import Adapter, ProviderCall
-from ..record import ApiSpec, LLMCall, as_int, as_number, text_of
+from ..record import ApiSpec, LLMCall, as_int, text_of
 from . import reader as r
 from .completion import is_sdk_stream
 from .raw import is_raw_response, record_raw_response
@@ -86,14 +86,8 @@ class ResponsesAdapter:
     api = API
 
     def request(self, call: LLMCall, instance: Any, kwargs: Mapping[str, Any]) -> None:
-        r.read_client(call, instance)
-        model = r.given(kwargs, "model")
-        call.request_model = model if isinstance(model, str) else None
-        call.temperature = as_number(r.given(kwargs, "temperature"))
-        call.top_p = as_number(r.given(kwargs, "top_p"))
+        r.read_request(call, instance, kwargs)
         call.max_tokens = as_int(r.given(kwargs, "max_output_tokens"))
-        stream = r.given(kwargs, "stream")
-        call.stream = bool(stream) if stream is not None else None
         text_format = r.get(r.get(r.given(kwargs, "text"), "format"), "type")
         call.output_type = "json" if text_format in ("json_object", "json_schema") else None
         call.export = ResponsesExport(
