@@ -65,3 +65,21 @@ def export_value(value: Any) -> Any:
     """A request or response value for the JSON export: JSON-safe, bounded,
     secrets under secret-looking keys redacted."""
     return to_jsonable(value, redact_secrets=True, max_depth=EXPORT_DEPTH)
+
+
+def embeddings_response(
+    call: Any, *, vectors: list[Any] | None, usage: Any, model: Any, object_type: Any
+) -> dict[str, Any]:
+    """The aiobs embeddings event's response (OpenAI's and Gemini's alike): the
+    vectors at ``data[i].embedding``; ``id`` is kept, null, for aiobs's shape."""
+    data = None
+    if vectors is not None:
+        data = [{"index": i, "embedding": v, "object": "embedding"} for i, v in enumerate(vectors)]
+    return {
+        "id": None,
+        "model": model,
+        "usage": usage,
+        "object": object_type,
+        "data": data,
+        "embedding_dimensions": call.embedding_dimensions,
+    }

@@ -20,6 +20,7 @@ from typing import Any
 from ... import attributes as A
 from ...values import dumps, to_jsonable
 from ..base import ProviderInstrumentor, Target
+from ..common import embeddings_response
 from ..config import export_vectors
 from ..lifecycle import Adapter, ProviderCall
 from ..record import ApiSpec, LLMCall, as_int
@@ -51,21 +52,13 @@ def embed_event(call: LLMCall) -> dict[str, Any]:
     }
     if not export.responded:
         return {"request": request, "response": None}
-    data = None
+    vectors = None
     if export.embeddings is not None:
-        data = [
-            {"index": i, "embedding": list(values), "object": "embedding"}
-            for i, item in enumerate(export.embeddings)
-            if isinstance(values := g.field(item, "values"), list)
-        ]
-    response = {
-        "id": None,
-        "model": call.response_model or call.request_model,
-        "usage": export.usage,
-        "object": "list",
-        "data": data,
-        "embedding_dimensions": call.embedding_dimensions,
-    }
+        vectors = [v for e in export.embeddings if isinstance(v := g.field(e, "values"), list)]
+    response = embeddings_response(
+        call, vectors=vectors, usage=export.usage,
+        model=call.response_model or call.request_model, object_type="list",
+    )  # fmt: skip
     return {"request": request, "response": response}
 
 

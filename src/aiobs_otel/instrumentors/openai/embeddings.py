@@ -20,7 +20,7 @@ from typing import Any
 from ... import attributes as A
 from ...values import dumps, to_jsonable
 from ..base import ProviderInstrumentor, Target
-from ..common import base64_size, export_value, other_params
+from ..common import base64_size, embeddings_response, export_value, other_params
 from ..config import export_vectors
 from ..lifecycle import Adapter, ProviderCall
 from ..record import ApiSpec, LLMCall
@@ -45,21 +45,13 @@ def embeddings_event(call: LLMCall) -> dict[str, Any]:
     request = {"model": call.request_model, **export.request, "other": export_value(export.other)}
     if not export.responded:
         return {"request": request, "response": None}
-    data = None
+    vectors = None
     if export.data is not None:
-        data = [
-            {"index": r.get(item, "index", i), "embedding": vector, "object": "embedding"}
-            for i, item in enumerate(export.data)
-            if isinstance(vector := r.get(item, "embedding"), list)
-        ]
-    response = {
-        "id": None,  # embeddings responses have no id (the key is kept for aiobs's shape)
-        "model": call.response_model,
-        "usage": r.usage_dump(export.usage),
-        "object": export.response_object,
-        "data": data,
-        "embedding_dimensions": call.embedding_dimensions,
-    }
+        vectors = [v for item in export.data if isinstance(v := r.get(item, "embedding"), list)]
+    response = embeddings_response(
+        call, vectors=vectors, usage=r.usage_dump(export.usage), model=call.response_model,
+        object_type=export.response_object,
+    )  # fmt: skip
     return {"request": request, "response": response}
 
 
