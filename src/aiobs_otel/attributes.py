@@ -97,6 +97,9 @@ AIOBS_REQUEST_PARAMS = "aiobs.request.params"
 # the ObservabilityExport (spans of other instrumentations are bridged over).
 SCOPE_PREFIX = "aiobs_otel"
 SCOPE_FUNCTIONS = "aiobs_otel.observe"
+# Evaluation spans (aiobs.span.kind="evaluation"): attached to the evaluated
+# event in the JSON export, not events of their own.
+SCOPE_EVALUATIONS = "aiobs_otel.evaluations"
 
 # =============================================================================
 # Names shared by the llmops-observability features (span kinds, trace context,
