@@ -99,6 +99,9 @@ AIOBS_REQUEST_PARAMS = "aiobs.request.params"
 # the ObservabilityExport (spans of other instrumentations are bridged over).
 SCOPE_PREFIX = "aiobs_otel"
 SCOPE_FUNCTIONS = "aiobs_otel.observe"
+# Evaluation spans (aiobs.span.kind="evaluation"): attached to the evaluated
+# event in the JSON export, not events of their own.
+SCOPE_EVALUATIONS = "aiobs_otel.evaluations"
 
 # =============================================================================
 # Names shared by the llmops-observability features (span kinds, trace context,
@@ -163,3 +166,24 @@ GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
 # The aiobs event's ``api`` (``chat.completions.create``, ``responses.create``,
 # ``models.embed_content``...): several APIs share one gen_ai.operation.name.
 AIOBS_API = "aiobs.api"
+
+# --- cost: the parts behind gen_ai.usage.cost.amount (aiobs.*, same currency) --
+# Each part is present only when the price table prices it separately; the
+# parts that are present add up to the amount. "input" is the uncached input.
+AIOBS_USAGE_COST_INPUT = "aiobs.usage.cost.input"  # double
+AIOBS_USAGE_COST_CACHED_INPUT = "aiobs.usage.cost.cached_input"  # double
+AIOBS_USAGE_COST_OUTPUT = "aiobs.usage.cost.output"  # double (non-reasoning output)
+AIOBS_USAGE_COST_REASONING = "aiobs.usage.cost.reasoning"  # double
+AIOBS_USAGE_COST_REQUEST = "aiobs.usage.cost.request"  # double (a per-request fee)
+# Which price-table entry priced the call: "<provider id>/<model id>" of
+# genai-prices ("openai/gpt-4o-mini"), or "override/<model>" for a user price.
+AIOBS_USAGE_COST_PRICED_AS = "aiobs.usage.cost.priced_as"
+
+# --- evaluations: what the GenAI event has no name for -----------------------
+# On the evaluation span (aiobs.span.kind="evaluation", a child of the span it
+# evaluates). evaluated_span_id: the 16-hex id of the evaluated span, or the
+# string the caller passed when it names no span we know (llmops accepts any).
+AIOBS_EVALUATION_EVALUATED_SPAN_ID = "aiobs.evaluation.evaluated_span_id"
+AIOBS_EVALUATION_SOURCE = "aiobs.evaluation.source"  # "manual" | "llm_judge"
+AIOBS_EVALUATION_METADATA = "aiobs.evaluation.evaluator_metadata"  # JSON object
+AIOBS_EVALUATION_ERROR = "aiobs.evaluation.error"  # "ExcType: message" of a failed judgement

@@ -7,7 +7,9 @@ tests can assert on it and the demo's export is the same from run to run.
 from __future__ import annotations
 
 import hashlib
+import json
 import math
+import re
 import struct
 from typing import Any
 
@@ -25,8 +27,17 @@ def count_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
+# A judge prompt asks for a JSON verdict with these keys (aiobs_otel.evaluations
+# words it so; so do most LLM-as-a-judge prompts).
+_VERDICT_KEYS = ('"score"', '"label"', '"rationale"')
+_LABEL_CHOICES = re.compile(r"one of:\s*([^\">]+)")
+
+
 def reply_for(prompt: str, model: str) -> str:
-    """A short, plausible answer that quotes the question it answers."""
+    """A short, plausible answer that quotes the question it answers; to a judge
+    prompt, a deterministic JSON verdict."""
+    if all(key in prompt for key in _VERDICT_KEYS):
+        return verdict_for(prompt)
     digest = hashlib.sha256(f"{model}\n{prompt}".encode()).digest()
     opening = _OPENINGS[digest[0] % len(_OPENINGS)]
     topic = " ".join(prompt.split()[:12]) or "your request"
@@ -35,6 +46,14 @@ def reply_for(prompt: str, model: str) -> str:
         "A real model would reason about it step by step; the stand-in replies "
         "deterministically so that every run of the demo looks the same."
     )
+
+
+def verdict_for(prompt: str) -> str:
+    """Full marks, the first (best) label the prompt offers, and a rationale."""
+    choices = _LABEL_CHOICES.search(prompt)
+    label = choices.group(1).split(",")[0].strip() if choices else "pass"
+    rationale = "The stand-in judge approves every answer, so that runs are repeatable."
+    return json.dumps({"score": 1.0, "label": label, "rationale": rationale})
 
 
 def split_words(text: str) -> list[str]:
