@@ -20,7 +20,7 @@ from opentelemetry._logs import LoggerProvider, LogRecord, get_logger_provider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
 
 from .. import attributes as A
-from .._version import __version__
+from ..version import __version__
 
 SCOPE = A.SCOPE_EVALUATIONS
 _providers: dict[str, Any] = {"tracer": None, "logger": None}
