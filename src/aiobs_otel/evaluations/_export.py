@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .. import attributes as A
+from ..records import SpanFacts
 from ._recent import parse_span_id
 
 
@@ -78,3 +80,34 @@ def _json_object(text: object) -> dict[str, Any] | None:
     except ValueError:
         return None
     return value if isinstance(value, dict) else None
+
+
+@dataclass(slots=True, eq=False)
+class EvaluationRecord:
+    """An evaluation span's record: not an event of its own, but an entry of
+    the evaluated event's ``evaluations`` (see ``exporters.document``)."""
+
+    entry: dict[str, Any]
+    named_span_id: str | None  # the evaluated span's id as the entry names it
+    facts: SpanFacts | None = None
+    error: str | None = None
+    is_function = False
+    callsite = None
+
+    @classmethod
+    def of(cls, span: Any) -> EvaluationRecord:
+        context = span.get_span_context()
+        parent = getattr(span, "parent", None)
+        evaluated, entry = evaluation_entry(
+            dict(span.attributes or {}),
+            span_id=f"{context.span_id:016x}",
+            parent_span_id=f"{parent.span_id:016x}" if parent is not None else None,
+        )
+        return cls(entry, evaluated)
+
+    def attachment(self) -> tuple[str | None, dict[str, Any]]:
+        """(the evaluated span's id, the entry to put on its event)."""
+        return self.named_span_id, self.entry
+
+    def event_fields(self) -> dict[str, Any]:
+        raise TypeError("an evaluation is attached to the event it evaluates")

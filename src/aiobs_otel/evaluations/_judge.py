@@ -83,13 +83,15 @@ def schedule_evaluations(
     inputs: Any,
     output: Any,
     response_id: str | None = None,
+    session_id: str | None = None,
 ) -> None:
     """After an evaluated call returned: maybe queue its judgement. Never blocks,
-    never raises (a problem is logged), never changes the call's result."""
+    never raises (a problem is logged), never changes the call's result.
+    ``session_id``: the evaluated span's aiobs session, which the evaluation joins."""
     if options is None or in_judge.get() or not span_context.is_valid:
         return
     try:
-        _schedule(options, span_context, inputs, output, response_id)
+        _schedule(options, span_context, inputs, output, response_id, session_id)
     except Exception:
         if os.environ.get("AIOBS_OTEL_STRICT") == "1":
             raise
@@ -102,6 +104,7 @@ def _schedule(
     inputs: Any,
     output: Any,
     response_id: str | None,
+    session_id: str | None = None,
 ) -> None:
     with state.lock:
         state.counts["calls"] += 1
@@ -118,16 +121,22 @@ def _schedule(
             logger.warning("aiobs-otel: evaluations requested but no judge: call configure_judge()")
         return
     if judge.worker.full() or not judge.worker.submit(
-        JudgeJob(judge, options, _target(span_context, response_id), render(inputs), render(output))
+        JudgeJob(
+            judge,
+            options,
+            _target(span_context, response_id, session_id),
+            render(inputs),
+            render(output),
+        )
     ):
         _dropped()
         return
     state.add("queued")
 
 
-def _target(span_context: SpanContext, response_id: str | None) -> Target:
+def _target(span_context: SpanContext, response_id: str | None, session_id: str | None) -> Target:
     known = response_id or recent_spans.response_id(span_context.span_id)
-    return Target(span_context, f"{span_context.span_id:016x}", known)
+    return Target(span_context, f"{span_context.span_id:016x}", known, session_id)
 
 
 def _dropped() -> None:

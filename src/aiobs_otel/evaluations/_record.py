@@ -77,7 +77,8 @@ def find_target(evaluated_span_id: str | None) -> Target | None:
             return _target(remembered, f"{number:016x}", None)
     if not current.is_valid:
         return None
-    return Target(context=current, evaluated_span_id=evaluated_span_id, response_id=None)
+    return Target(context=current, evaluated_span_id=evaluated_span_id, response_id=None,
+                  session_id=_session_of(current_span))  # fmt: skip
 
 
 def _target(context: SpanContext, span_id: str, span: Any) -> Target:
@@ -88,4 +89,11 @@ def _target(context: SpanContext, span_id: str, span: Any) -> Target:
         own = getattr(span, "attributes", None) or {}
         value = own.get(A.GEN_AI_RESPONSE_ID)
         response_id = value if isinstance(value, str) else None
-    return Target(context=context, evaluated_span_id=span_id, response_id=response_id)
+    return Target(context=context, evaluated_span_id=span_id, response_id=response_id,
+                  session_id=_session_of(span))  # fmt: skip
+
+
+def _session_of(span: Any) -> str | None:
+    """The aiobs session of a (recording) span, from its ``session.id``."""
+    value = (getattr(span, "attributes", None) or {}).get(A.SESSION_ID)
+    return value if isinstance(value, str) else None

@@ -20,7 +20,9 @@ from opentelemetry._logs import LoggerProvider, LogRecord, get_logger_provider
 from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode
 
 from .. import attributes as A
+from ..records import deliver
 from ..version import __version__
+from ._export import EvaluationRecord
 
 SCOPE = A.SCOPE_EVALUATIONS
 _providers: dict[str, Any] = {"tracer": None, "logger": None}
@@ -49,11 +51,13 @@ class EvaluationResult:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """The span under evaluation."""
+    """The span under evaluation (and the aiobs session it belongs to, so an
+    evaluation finished later in the background still joins that session)."""
 
     context: SpanContext
     evaluated_span_id: str
     response_id: str | None
+    session_id: str | None = None
 
 
 def use_providers(*, tracer_provider: Any = None, logger_provider: Any = None) -> None:
@@ -86,6 +90,8 @@ class EvaluationSpan:
         }
         if target.response_id:
             attributes[A.GEN_AI_RESPONSE_ID] = target.response_id
+        if target.session_id:
+            attributes[A.SESSION_ID] = target.session_id
         if metadata:
             attributes[A.AIOBS_EVALUATION_METADATA] = json.dumps(metadata, ensure_ascii=False)
         parent = trace.set_span_in_context(NonRecordingSpan(target.context))
@@ -143,6 +149,7 @@ class EvaluationSpan:
             span.set_status(Status(StatusCode.ERROR, error))
         span.add_event(A.GEN_AI_EVALUATION_RESULT_EVENT, event)
         span.end()
+        deliver(span, EvaluationRecord.of(span))  # for the JSON export, with its event
         _emit_log_event(event, self.target.context)
         own = span.get_span_context()
         return EvaluationResult(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cost import cost_totals
 from ..records import SpanRecord
 
 
@@ -25,6 +26,8 @@ class Conversion:
     events: list[dict[str, Any]] = field(default_factory=list)
     function_events: list[dict[str, Any]] = field(default_factory=list)
     session_ids: set[str] = field(default_factory=set)
+    # Evaluations whose evaluated event is not in this export (an earlier flush).
+    evaluations: list[dict[str, Any]] = field(default_factory=list)
 
 
 def convert_records(
@@ -37,9 +40,15 @@ def convert_records(
     result = Conversion()
     cwd = os.getcwd()
     completions: list[tuple[dict[str, Any], str]] = []
+    attachments: list[tuple[int, str | None, dict[str, Any], str]] = []
     for record in records:
         facts = record.facts
         if facts is None:
+            continue
+        attachment = getattr(record, "attachment", None)
+        if attachment is not None:  # an evaluation: it goes on the event it evaluates
+            evaluated, entry = attachment()
+            attachments.append((facts.start_ns, evaluated, entry, facts.session_id))
             continue
         try:
             event = record.event_fields()
@@ -59,7 +68,24 @@ def convert_records(
             completions.append((event, format(completes, "016x")))
     if completions:
         _merge_completions(result.events, completions)
+    if attachments:
+        _attach(result, attachments)
     return result
+
+
+def _attach(
+    result: Conversion, attachments: list[tuple[int, str | None, dict[str, Any], str]]
+) -> None:
+    """Each evaluation into its evaluated event's ``evaluations`` (in start
+    order); one whose event is not in this export is listed at the top level."""
+    by_span = {e["span_id"]: e for e in result.events + result.function_events}
+    for _, evaluated, entry, session_id in sorted(attachments, key=lambda a: a[0]):
+        target = by_span.get(evaluated or "")
+        if target is not None:
+            target.setdefault("evaluations", []).append(entry)
+        else:
+            result.evaluations.append({**entry, "session_id": session_id})
+            result.session_ids.add(session_id)
 
 
 def _merge_completions(
@@ -191,4 +217,7 @@ def assemble(
         "enh_prompt_traces": traces or None,
         "generated_at": time.time(),
         "version": 1,
+        # Added to aiobs's document (its models ignore keys they do not know):
+        "cost_totals": cost_totals(conversion.events + conversion.function_events, sessions),
+        "evaluations": conversion.evaluations,
     }

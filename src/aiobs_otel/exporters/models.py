@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SessionMeta(BaseModel):
@@ -34,6 +34,8 @@ class Callsite(BaseModel):
 class Event(BaseModel):
     """A provider call (chat completion, embeddings, generate_content, generate_videos)."""
 
+    model_config = ConfigDict(extra="allow")  # our added fields (``cost``, ``evaluations``)
+
     provider: str
     api: str
     request: Any
@@ -50,6 +52,8 @@ class Event(BaseModel):
 
 class FunctionEvent(BaseModel):
     """A call of an ``@observe``-decorated function."""
+
+    model_config = ConfigDict(extra="allow")  # our added fields (``kind``, ``evaluations``)
 
     provider: str = "function"
     api: str
@@ -87,3 +91,7 @@ class ObservabilityExport(BaseModel):
     enh_prompt_traces: list[str] | None = None
     generated_at: float
     version: int = 1
+
+    # Keys we add to aiobs's document (``cost_totals``, ``evaluations``) are kept:
+    # aiobs's own models ignore them, a sink that dumps this model passes them on.
+    model_config = ConfigDict(extra="allow")

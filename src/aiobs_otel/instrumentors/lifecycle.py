@@ -28,6 +28,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from ..callsite import user_callsite
+from ..cost import Cost, price_call
 from ..guard import report_internal_error
 from ..redaction import scrub
 from ..spans import finish_span
@@ -166,6 +167,7 @@ class ProviderCall:
         telemetry = self.telemetry
         attributes: dict[str, Any] | None = None
         try:
+            record.cost = price(record)
             telemetry.metrics.record(record, (end - self.start_ns) / 1e9)
             record.chunk_gaps = None  # only the metrics needed them
             attributes = semconv.end_attributes(record, content_on_span=telemetry.content.on_span)
@@ -174,6 +176,24 @@ class ProviderCall:
         except Exception:
             report_internal_error("recording a provider response")
         finish_span(self.span, record, attributes, end)
+
+
+def price(record: LLMCall) -> Cost | None:
+    """The call's cost from its usage (the response's model first, then the
+    requested one); None for an unknown model or a call without usage."""
+    if record.input_tokens is None and record.output_tokens is None:
+        return None
+    for model in (record.response_model, record.request_model):
+        if model:
+            cost = price_call(
+                provider=record.provider, model=model, input_tokens=record.input_tokens,
+                output_tokens=record.output_tokens,
+                cache_read_input_tokens=record.cache_read_input_tokens,
+                reasoning_output_tokens=record.reasoning_output_tokens,
+            )  # fmt: skip
+            if cost is not None:
+                return cost
+    return None
 
 
 def span_name(operation: str, model: Any) -> str:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cost import Cost, cost_event_field
 from ..records import SpanFacts
 
 Part = dict[str, Any]
@@ -81,6 +82,7 @@ class LLMCall:
     cache_read_input_tokens: int | None = None
     reasoning_output_tokens: int | None = None
     embedding_dimensions: int | None = None
+    cost: Cost | None = None  # from the usage and genai-prices' table (see lifecycle)
     # streams: seconds to the first chunk, and between later chunks
     time_to_first_chunk: float | None = None
     chunk_gaps: list[float] | None = None
@@ -119,6 +121,7 @@ class LLMCall:
     def event_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {"provider": self.api.event_provider, "api": self.api.name}
         fields.update(self.api.event(self))
+        fields["cost"] = cost_event_field(self.cost)  # added to aiobs's event
         return fields
 
 

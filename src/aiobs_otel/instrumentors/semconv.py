@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from .. import attributes as A
+from ..cost import cost_attributes
 from ..redaction import scrub
 from ..values import dumps
 from .record import LLMCall
@@ -85,6 +86,8 @@ def end_attributes(call: LLMCall, *, content_on_span: bool) -> dict[str, Any]:
         value = getattr(call, name)
         if value is not None:
             out[key] = value
+    if call.cost is not None:
+        out.update(cost_attributes(call.cost))
     if call.stream:  # known only once the result turned out to be a stream
         out[A.GEN_AI_REQUEST_STREAM] = True
     if call.extra_attributes:
