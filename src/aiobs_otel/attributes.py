@@ -156,3 +156,18 @@ GEN_AI_EVALUATION_NAME = "gen_ai.evaluation.name"
 GEN_AI_EVALUATION_SCORE_VALUE = "gen_ai.evaluation.score.value"
 GEN_AI_EVALUATION_SCORE_LABEL = "gen_ai.evaluation.score.label"
 GEN_AI_EVALUATION_EXPLANATION = "gen_ai.evaluation.explanation"
+
+# --- outbound HTTP, inbound ASGI, traces across services ----------------------
+# On the contrib HTTP client spans (llmops's metadata of the same meaning):
+# "requests", "httpx", "httpx-async", "urllib"; and "sync" / "async".
+AIOBS_HTTP_CLIENT_LIBRARY = "aiobs.http.client.library"
+AIOBS_HTTP_CALL_MODE = "aiobs.http.call_mode"
+# Opt-in (instrument_http(body_preview_chars=N)): the request body, redacted and cut.
+AIOBS_HTTP_REQUEST_BODY_PREVIEW = "aiobs.http.request.body.preview"
+# @track_external_service: the downstream service's name (OpenTelemetry's
+# peer.service) and llmops's transport ("http", "grpc", "sqs"...).
+PEER_SERVICE = "peer.service"
+AIOBS_EXTERNAL_TRANSPORT = "aiobs.external.transport"
+# LLMOps-style middleware: the service name given to it (service.name itself is
+# a Resource attribute, fixed per process: set OTEL_SERVICE_NAME).
+AIOBS_SERVICE_NAME = "aiobs.service.name"
