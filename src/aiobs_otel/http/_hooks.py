@@ -2,13 +2,14 @@
 
 Each hook redacts the span (see ``_spans``), names the client library and call
 mode as llmops did (``aiobs.http.client.library``: ``requests``, ``httpx``,
-``httpx-async``, ``urllib``; ``aiobs.http.call_mode``: ``sync`` / ``async``),
+``httpx-async``, ``httpx2``, ``httpx2-async``, ``urllib``; ``aiobs.http.call_mode``: ``sync`` / ``async``),
 and, when a body preview is switched on, records a capped, redacted preview of
 the request body. Hooks never raise into the call (``_guard``).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,23 +92,25 @@ def urllib_response_hook(span: Span, request: Any, response: Any) -> None:
 
 
 # --- httpx: RequestInfo(method, url, headers, stream, extensions) ---------------------
-def _httpx_body(stream: Any) -> bytes | None:
-    """The body when httpx holds it in memory (a ``ByteStream``); a streamed or
-    file body is never read: that would consume it."""
+def _httpx_body(module_name: str, stream: Any) -> bytes | None:
+    """The body when httpx (or httpx2) holds it in memory (a ``ByteStream``);
+    a streamed or file body is never read: that would consume it."""
     try:
-        import httpx
+        module = importlib.import_module(module_name)
     except ImportError:
         return None
-    if isinstance(stream, httpx.ByteStream):
+    if isinstance(stream, module.ByteStream):
         return b"".join(stream)
     return None
 
 
-def _httpx_request(library: str, mode: str) -> Callable[[Span, Any], None]:
+def _httpx_request(module_name: str, mode: str) -> Callable[[Span, Any], None]:
+    library = module_name if mode == "sync" else f"{module_name}-async"
+
     def hook(span: Span, request: Any) -> None:
         _start(span, library, mode)
         if SETTINGS.body_preview_chars > 0:
-            body = _httpx_body(getattr(request, "stream", None))
+            body = _httpx_body(module_name, getattr(request, "stream", None))
             _record_body(span, body, _header(getattr(request, "headers", None), "content-type"))
 
     return hook
@@ -117,12 +120,24 @@ def _httpx_response(span: Span, request: Any, response: Any) -> None:
     redact_span_attributes(span)
 
 
-httpx_request_hook = guarded("the httpx request hook")(_httpx_request("httpx", "sync"))
-httpx_response_hook = guarded("the httpx response hook")(_httpx_response)
-httpx_async_request_hook = guarded_async(
-    "the httpx async request hook", _httpx_request("httpx-async", "async")
-)
-httpx_async_response_hook = guarded_async("the httpx async response hook", _httpx_response)
+def _httpx_hooks(module_name: str) -> dict[str, Any]:
+    """httpx and httpx2 (the openai and google-genai SDKs' client since 2026)
+    share one instrumentation package and one hook shape."""
+    return {
+        "request_hook": guarded(f"the {module_name} request hook")(
+            _httpx_request(module_name, "sync")
+        ),
+        "response_hook": guarded(f"the {module_name} response hook")(_httpx_response),
+        "async_request_hook": guarded_async(
+            f"the {module_name} async request hook", _httpx_request(module_name, "async")
+        ),
+        "async_response_hook": guarded_async(
+            f"the {module_name} async response hook", _httpx_response
+        ),
+    }
+
+
+_HTTPX_HOOKS = {name: _httpx_hooks(name) for name in ("httpx", "httpx2")}
 
 
 # --- ASGI server spans ----------------------------------------------------------------
@@ -135,13 +150,8 @@ def client_hook_kwargs(client: str) -> dict[str, Any]:
     """The keyword arguments that give a contrib client instrumentor our hooks."""
     if client == "requests":
         return {"request_hook": requests_request_hook, "response_hook": requests_response_hook}
-    if client == "httpx":
-        return {
-            "request_hook": httpx_request_hook,
-            "response_hook": httpx_response_hook,
-            "async_request_hook": httpx_async_request_hook,
-            "async_response_hook": httpx_async_response_hook,
-        }
+    if client in _HTTPX_HOOKS:
+        return dict(_HTTPX_HOOKS[client])
     if client == "urllib":
         return {"request_hook": urllib_request_hook, "response_hook": urllib_response_hook}
     raise ValueError(f"unknown HTTP client {client!r}")

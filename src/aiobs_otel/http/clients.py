@@ -52,6 +52,13 @@ CLIENTS: dict[str, _Client] = {
             "opentelemetry-instrumentation-httpx",
         ),
         _Client(
+            "httpx2",
+            "httpx2",
+            "opentelemetry.instrumentation.httpx",
+            "HTTPX2ClientInstrumentor",
+            "opentelemetry-instrumentation-httpx",
+        ),
+        _Client(
             "urllib",
             "urllib.request",
             "opentelemetry.instrumentation.urllib",
@@ -95,7 +102,16 @@ def _missing(client: _Client) -> str | None:
         )
         if not _importable(module)
     ]
+    if not absent and not _has_instrumentor(client):
+        absent.append(f"{client.distribution} with {client.instrumentor} (a newer release)")
     return f"{', '.join(absent)} not installed ({INSTALL_HINT})" if absent else None
+
+
+def _has_instrumentor(client: _Client) -> bool:
+    try:
+        return hasattr(importlib.import_module(client.instrumentation), client.instrumentor)
+    except ImportError:
+        return False
 
 
 def _importable(module: str) -> bool:
@@ -136,6 +152,9 @@ def instrument_http(
 ) -> dict[str, ClientStatus]:
     """Trace outbound HTTP calls of the installed clients; return their status.
 
+    ``httpx`` covers httpx and httpx2 (what the openai and google-genai SDKs
+    use since their 2026 releases), sync and async clients alike.
+
     Every call becomes a CLIENT span (a child of the current span: an
     ``@observe`` function, a provider call, an ASGI request) with sensitive
     query values, user info and captured headers redacted. Calling it again
@@ -150,7 +169,7 @@ def instrument_http(
         if not isinstance(body_preview_chars, int) or body_preview_chars < 0:
             raise ValueError(f"body_preview_chars must be an int >= 0, not {body_preview_chars!r}")
         _hooks.SETTINGS.body_preview_chars = body_preview_chars
-    wanted = {"requests": requests, "httpx": httpx, "urllib": urllib}
+    wanted = {"requests": requests, "httpx": httpx, "httpx2": httpx, "urllib": urllib}
     with _lock:
         for name, on in wanted.items():
             client = CLIENTS[name]
@@ -181,7 +200,7 @@ def uninstrument_http() -> None:
 
 
 def http_instrumentation_status() -> dict[str, ClientStatus]:
-    """``{"requests": ClientStatus(...), "httpx": ..., "urllib": ...}``."""
+    """``{"requests": ClientStatus(...), "httpx": ..., "httpx2": ..., "urllib": ...}``."""
     return {name: _status(client) for name, client in CLIENTS.items()}
 
 
