@@ -41,6 +41,7 @@ CAPTURE_ALL = {
     "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_CLIENT_RESPONSE": ".*",
 }
 HEADERS = {"Authorization": SECRET_BEARER, "X-Trace-Me": "visible"}
+BODY = {"password": SECRET_PASSWORD, "q": "hi"}
 
 
 @pytest.fixture(scope="module")
@@ -81,20 +82,16 @@ def url_of(span: ReadableSpan) -> str:
 
 # --- the clients, called the way users call them --------------------------------------
 def call_requests(url: str) -> int:
-    return requests.post(
-        url, json={"password": SECRET_PASSWORD, "q": "hi"}, headers=HEADERS
-    ).status_code
+    return requests.post(url, json=BODY, headers=HEADERS).status_code
 
 
 def call_httpx(url: str) -> int:
     with httpx.Client() as client:
-        return client.post(
-            url, json={"password": SECRET_PASSWORD, "q": "hi"}, headers=HEADERS
-        ).status_code
+        return client.post(url, json=BODY, headers=HEADERS).status_code
 
 
 def call_urllib(url: str) -> int:
-    body = json.dumps({"password": SECRET_PASSWORD, "q": "hi"}).encode()
+    body = json.dumps(BODY).encode()
     request = urllib.request.Request(
         url, data=body, headers={**HEADERS, "Content-Type": "application/json"}, method="POST"
     )
@@ -104,9 +101,7 @@ def call_urllib(url: str) -> int:
 
 async def call_httpx_async(url: str) -> int:
     async with httpx.AsyncClient() as client:
-        reply = await client.post(
-            url, json={"password": SECRET_PASSWORD, "q": "hi"}, headers=HEADERS
-        )
+        reply = await client.post(url, json=BODY, headers=HEADERS)
         return reply.status_code
 
 

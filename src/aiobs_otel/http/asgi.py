@@ -23,7 +23,7 @@ import contextlib
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+from typing import Any, Literal
 
 from opentelemetry import trace
 from opentelemetry.util.types import AttributeValue
@@ -40,6 +40,9 @@ Scope = MutableMapping[str, Any]
 ASGIApp = Callable[[Scope, Callable[..., Any], Callable[..., Any]], Awaitable[None]]
 OnRequest = Callable[[Mapping[str, Any]], "Mapping[str, AttributeValue] | None"]
 _ATTRIBUTE_SCALARS = (str, bool, int, float)
+# The ASGI instrumentation's one-span-per-message ("GET /x http send") spans:
+# left out, as llmops had none; the server span keeps the status and headers.
+EXCLUDED_INTERNAL_SPANS: list[Literal["receive", "send"]] = ["receive", "send"]
 
 
 def request_header(scope: Mapping[str, Any], name: str) -> str | None:
@@ -175,6 +178,7 @@ class ASGITracingMiddleware:
             server_request_hook=asgi_server_request_hook,
             http_capture_headers_sanitize_fields=sensitive_header_patterns(),
             tracer_provider=tracer_provider,
+            exclude_spans=EXCLUDED_INTERNAL_SPANS,
         )
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -221,6 +225,7 @@ def instrument_asgi_app(
                 http_capture_headers_sanitize_fields=sensitive_header_patterns(),
                 excluded_urls=excluded_urls,
                 tracer_provider=tracer_provider,
+                exclude_spans=EXCLUDED_INTERNAL_SPANS,
             )
         attach_processor(tracer_provider)
         app.add_middleware(

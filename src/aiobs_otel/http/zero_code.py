@@ -21,6 +21,7 @@ from typing import Any
 
 from . import _hooks
 from ._guard import report_error
+from .asgi import EXCLUDED_INTERNAL_SPANS
 from .clients import CLIENTS, mark_hooks_applied, sensitive_header_patterns
 from .processor import attach_processor
 
@@ -56,6 +57,7 @@ def instrumentor_kwargs(entry_point_name: str) -> dict[str, Any]:
         kwargs = {
             "server_request_hook": _hooks.asgi_server_request_hook,
             "http_capture_headers_sanitize_fields": sensitive_header_patterns(),
+            "exclude_spans": list(EXCLUDED_INTERNAL_SPANS),
         }
     else:
         return {}
