@@ -4,7 +4,8 @@ Each hook redacts the span (see ``_spans``), names the client library and call
 mode as llmops did (``aiobs.http.client.library``: ``requests``, ``httpx``,
 ``httpx-async``, ``httpx2``, ``httpx2-async``, ``urllib``;
 ``aiobs.http.call_mode``: ``sync`` / ``async``), and, when a body preview is
-switched on, records a capped, redacted preview of the request body. Hooks never raise into the call (``_guard``).
+switched on, records a capped, redacted preview of the request body. Hooks
+never raise into the call (``_guard``).
 """
 
 from __future__ import annotations
