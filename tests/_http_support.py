@@ -255,3 +255,29 @@ def assert_no_secrets(text: str | bytes, where: str) -> None:
     data = text if isinstance(text, bytes) else text.encode("utf-8", "backslashreplace")
     for secret in SECRETS:
         assert secret.encode() not in data, f"{secret!r} leaked into {where}"
+
+
+@dataclass
+class RawReply:
+    status_code: int
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def raw_request(method: str, url: str, headers: Mapping[str, str] | None = None) -> RawReply:
+    """A request made with http.client: no instrumentation sees it, so the only
+    trace context the server receives is one a test puts in ``headers``."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
+    try:
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        connection.request(method, target, headers=dict(headers or {}))
+        response = connection.getresponse()
+        return RawReply(response.status, response.read())
+    finally:
+        connection.close()

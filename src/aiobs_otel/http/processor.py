@@ -5,7 +5,8 @@ It does two things at span start:
 - it gives every span started while an ASGI request is being handled the
   attributes the app's ``on_request`` hook returned (``request_attributes``);
 - it protects HTTP spans of instrumentations that run without our hooks (the
-  user instrumented ``requests`` before us, or another distro loaded it):
+  user instrumented ``requests`` before us, another distro loaded it, or
+  FastAPI traces requests itself):
   their URL and header attributes are redacted and a failure records a
   redacted message (``_spans.protect_span``). Spans that got our hooks are
   protected by the hooks themselves; doing it twice is harmless.
@@ -34,6 +35,9 @@ _REQUEST_ATTRIBUTES: ContextVar[RequestAttributes | None] = ContextVar(
     "aiobs_otel_http_request_attributes", default=None
 )
 _CONTRIB_PREFIX = "opentelemetry.instrumentation."
+# FastAPI (0.16x and later) traces requests itself when no contrib
+# instrumentation is in its middleware stack, under its own scope name.
+_NATIVE_SCOPES = frozenset({"fastapi"})
 
 
 @contextmanager
@@ -75,7 +79,9 @@ class HttpSpanProcessor(SpanProcessor):
 
 def _is_contrib_http(span: Span) -> bool:
     scope = span.instrumentation_scope
-    if scope is None or not scope.name.startswith(_CONTRIB_PREFIX):
+    if scope is None or not (
+        scope.name.startswith(_CONTRIB_PREFIX) or scope.name in _NATIVE_SCOPES
+    ):
         return False
     attributes = span.attributes or {}
     return any(marker in attributes for marker in HTTP_MARKERS)

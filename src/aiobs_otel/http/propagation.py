@@ -143,23 +143,68 @@ def resume_external_service(headers: HeadersSource = None) -> Callable[[_F], _F]
     """
 
     def decorate(func: _F) -> _F:
+        signature = _with_request_parameter(func) if headers is None else None
+
+        def incoming(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+            request = kwargs.pop(_REQUEST_PARAMETER, None)
+            if request is not None:
+                return getattr(request, "headers", None)
+            return _safe_find(headers, func, args, kwargs)
+
         if inspect.iscoroutinefunction(func):
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with continue_trace(_safe_find(headers, func, args, kwargs)):
+                with continue_trace(incoming(args, kwargs)):
                     return await func(*args, **kwargs)
 
-            return cast(_F, async_wrapper)
+            wrapped: Callable[..., Any] = async_wrapper
+        else:
 
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with continue_trace(_safe_find(headers, func, args, kwargs)):
-                return func(*args, **kwargs)
+            @functools.wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with continue_trace(incoming(args, kwargs)):
+                    return func(*args, **kwargs)
 
-        return cast(_F, wrapper)
+            wrapped = wrapper
+        if signature is not None:
+            wrapped.__signature__ = signature  # type: ignore[attr-defined]
+        return cast(_F, wrapped)
 
     return decorate
+
+
+# FastAPI / Starlette route handlers often take no request at all (llmops's
+# examples: ``async def get_profile(user_id: str)``). The decorated handler
+# then declares one more keyword-only parameter, typed ``Request``, that
+# FastAPI fills in and the wrapper takes out again: its headers are the
+# incoming trace. The function itself never sees it.
+_REQUEST_PARAMETER = "aiobs_incoming_request"
+
+
+def _with_request_parameter(func: Callable[..., Any]) -> inspect.Signature | None:
+    try:
+        from starlette.requests import HTTPConnection, Request
+    except ImportError:
+        return None
+    try:
+        signature = inspect.signature(func, eval_str=True)  # annotations as classes
+    except Exception:
+        try:
+            signature = inspect.signature(func)
+        except (TypeError, ValueError):
+            return None
+    for parameter in signature.parameters.values():
+        annotation = parameter.annotation
+        takes_request = isinstance(annotation, type) and issubclass(annotation, HTTPConnection)
+        if takes_request or parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            return None
+        if parameter.name in ("headers", "request"):
+            return None
+    extra = inspect.Parameter(
+        _REQUEST_PARAMETER, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Request
+    )
+    return signature.replace(parameters=[*signature.parameters.values(), extra])
 
 
 def _safe_find(
