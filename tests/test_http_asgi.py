@@ -272,3 +272,28 @@ def test_the_llmops_middleware_names_the_service(spans: InMemorySpanExporter) ->
     assert server.name == "GET /"
     assert (server.attributes or {})["aiobs.service.name"] == "my_api"
     assert (server.attributes or {})["http.route"] == "/"
+
+
+def test_resume_reads_the_request_fastapi_injects_when_nothing_else_traces_it(
+    spans: InMemorySpanExporter, observer: Observer
+) -> None:
+    from aiobs_otel.http import resume_external_service
+
+    observer.observe()
+    # no instrumentation at all: FastAPI's own request tracing switched off too
+    app = FastAPI(telemetry={"tracing": False, "operation_spans": False})
+
+    @app.get("/profile/{user_id}")
+    @resume_external_service()
+    @observe
+    async def get_profile(user_id: str) -> dict[str, str]:
+        return {"name": "Alice", "id": user_id}
+
+    with serve_in_thread(app) as url:
+        reply = get(f"{url}/profile/123", traceparent=TRACEPARENT)
+    assert reply.json() == {"name": "Alice", "id": "123"}
+    [span] = [s for s in spans.get_finished_spans() if s.name == "get_profile"]
+    assert span.parent is not None and span.parent.is_remote
+    assert format(span.parent.span_id, "016x") == REMOTE_SPAN
+    # the handler got its own arguments only; the request FastAPI injected was taken out
+    assert json.loads(str((span.attributes or {})["aiobs.function.kwargs"])) == {"user_id": "123"}
