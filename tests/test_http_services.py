@@ -214,3 +214,27 @@ def test_phoenix_shows_one_trace_with_both_services(run: Run, phoenix: PhoenixSe
 def test_each_service_wrote_its_own_session(run: Run) -> None:
     assert run.a["sessions"][0]["name"] == "service-a"
     assert run.b["sessions"][0]["name"] == "service-b"
+
+
+def test_the_two_exports_join_into_one_tree(run: Run) -> None:
+    """The viewer-side join (aiobs_otel.viewer.join) on the real exports, with
+    the handoff the lead's export will carry computed here from A's spans."""
+    from aiobs_otel.http.trace_links import anchor
+    from aiobs_otel.viewer.join import join_traces
+
+    a_spans = by_service(run, "service-a")
+    exported = {int(e["span_id"], 16) for e in run.a["events"] + run.a["function_events"]}
+    bridges = {int(s.span_id, 16): int(s.parent_span_id, 16) for s in a_spans if s.parent_span_id}
+    handoff = call_to_b(run)
+    found = anchor(int(handoff.span_id, 16), bridges, exported)
+    assert found is not None
+    a_doc = {**run.a, "trace_links": {"handoffs": {handoff.span_id: format(found, "016x")}}}
+    [joined] = join_traces([a_doc, run.b])
+    assert joined.sources == {0, 1}
+    [root] = joined.roots
+    assert (root.event["name"], root.source) == ("handle", 0)
+    children = [(c.event.get("name") or c.event.get("api"), c.source) for c in root.children]
+    assert children == [("answer", 0), ("handle", 1)]
+    # without the handoff the exports still share the trace, as two roots
+    [apart] = join_traces([run.a, run.b])
+    assert [r.source for r in apart.roots] == [0, 1]
