@@ -10,6 +10,11 @@ source "$(dirname "$0")/_venv.sh"
 OLDEST_OPENAI=${OLDEST_OPENAI:-1.26.0}
 OLDEST_GENAI=${OLDEST_GENAI:-1.3.0}
 
+# The [http] extra's contrib instrumentations are released together, but one
+# (urllib) may lag a release behind: pip before 25.1 then gives up with
+# ResolutionImpossible instead of picking the matching older set.
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install -q "pip>=25.1"
 make_venv .venv -e ".[dev,gcs,view]"
 make_venv .venv-aiobs "aiobs==0.2.0"
 make_venv .venv-phoenix "arize-phoenix==20.26.1"

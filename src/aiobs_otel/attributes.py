@@ -187,3 +187,17 @@ AIOBS_EVALUATION_EVALUATED_SPAN_ID = "aiobs.evaluation.evaluated_span_id"
 AIOBS_EVALUATION_SOURCE = "aiobs.evaluation.source"  # "manual" | "llm_judge"
 AIOBS_EVALUATION_METADATA = "aiobs.evaluation.evaluator_metadata"  # JSON object
 AIOBS_EVALUATION_ERROR = "aiobs.evaluation.error"  # "ExcType: message" of a failed judgement
+# --- outbound HTTP, inbound ASGI, traces across services ----------------------
+# On the contrib HTTP client spans (llmops's metadata of the same meaning):
+# "requests", "httpx", "httpx-async", "urllib"; and "sync" / "async".
+AIOBS_HTTP_CLIENT_LIBRARY = "aiobs.http.client.library"
+AIOBS_HTTP_CALL_MODE = "aiobs.http.call_mode"
+# Opt-in (instrument_http(body_preview_chars=N)): the request body, redacted and cut.
+AIOBS_HTTP_REQUEST_BODY_PREVIEW = "aiobs.http.request.body.preview"
+# @track_external_service: the downstream service's name (OpenTelemetry's
+# peer.service) and llmops's transport ("http", "grpc", "sqs"...).
+PEER_SERVICE = "peer.service"
+AIOBS_EXTERNAL_TRANSPORT = "aiobs.external.transport"
+# LLMOps-style middleware: the service name given to it (service.name itself is
+# a Resource attribute, fixed per process: set OTEL_SERVICE_NAME).
+AIOBS_SERVICE_NAME = "aiobs.service.name"

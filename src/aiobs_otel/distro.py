@@ -68,6 +68,17 @@ class AiobsDistro(BaseDistro):  # type: ignore[misc]
     def _configure(self, **kwargs: Any) -> None:
         apply_defaults(os.environ)
 
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        """The contrib HTTP instrumentors (requests, httpx, urllib, fastapi) get
+        our redaction hooks; every other entry point loads as usual."""
+        try:
+            from .http.zero_code import instrumentor_kwargs
+
+            kwargs = {**instrumentor_kwargs(entry_point.name), **kwargs}
+        except Exception:
+            report_internal_error(f"preparing the {entry_point.name} instrumentation")
+        super().load_instrumentor(entry_point, **kwargs)
+
 
 def _service_name_configured(attributes: Mapping[str, Any]) -> bool:
     return bool(attributes.get(_SERVICE_NAME)) or service_name_configured()
