@@ -6,9 +6,11 @@
 #   .venv-oldest-openai, .venv-oldest-genai: the oldest SDK releases we support
 #     (separate: openai releases before 1.55.3 need httpx < 0.28, google-genai 1.x
 #     needs httpx >= 0.28)
+#   .venv-openai-responses: the first openai release with the Responses API
 source "$(dirname "$0")/_venv.sh"
 OLDEST_OPENAI=${OLDEST_OPENAI:-1.26.0}
 OLDEST_GENAI=${OLDEST_GENAI:-1.3.0}
+OLDEST_RESPONSES=${OLDEST_RESPONSES:-1.66.0}
 
 # The [http] extra's contrib instrumentations are released together, but one
 # (urllib) may lag a release behind: pip before 25.1 then gives up with
@@ -20,6 +22,7 @@ make_venv .venv-aiobs "aiobs==0.2.0"
 make_venv .venv-phoenix "arize-phoenix==20.26.1"
 make_venv .venv-oldest-openai -e . "openai==$OLDEST_OPENAI" "httpx<0.28" pytest pytest-asyncio
 make_venv .venv-oldest-genai -e . "google-genai==$OLDEST_GENAI" pytest pytest-asyncio
+make_venv .venv-openai-responses -e . "openai==$OLDEST_RESPONSES" pytest pytest-asyncio
 
 echo "== lint and types"
 .venv/bin/ruff check src tests benchmarks examples
@@ -45,3 +48,6 @@ run_pytest .venv-oldest-openai/bin/pytest -q -p no:cacheprovider tests/test_open
 
 echo "== provider tests on the oldest supported google-genai ($OLDEST_GENAI)"
 run_pytest .venv-oldest-genai/bin/pytest -q -p no:cacheprovider tests/test_genai_*.py
+
+echo "== Responses API tests on the first openai release that has it ($OLDEST_RESPONSES)"
+run_pytest .venv-openai-responses/bin/pytest -q -p no:cacheprovider tests/test_openai_responses.py

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import openai
 import uvicorn
+from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
 from fastapi import FastAPI, Request
 from opentelemetry import trace
 
@@ -27,7 +28,6 @@ from aiobs_otel.http import (
     request_header,
     track_external_service,
 )
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
 
 SERVICE = os.environ["OTEL_SERVICE_NAME"]
 DOWNSTREAM = os.environ.get("DOWNSTREAM_URL")

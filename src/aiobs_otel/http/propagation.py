@@ -33,7 +33,7 @@ from opentelemetry import context, propagate, trace
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from .. import attributes as A
-from .._version import __version__
+from ..version import __version__
 from ._guard import report_error
 from ._spans import protect_span
 
