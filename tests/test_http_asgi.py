@@ -86,7 +86,7 @@ def standin() -> Iterator[StandIn]:
 
 @pytest.fixture(scope="module")
 def fastapi_url(standin: StandIn) -> Iterator[str]:
-    from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
+    from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 
     with pytest.MonkeyPatch.context() as patch:
         for name, value in CAPTURE.items():

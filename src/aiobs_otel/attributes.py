@@ -99,6 +99,9 @@ AIOBS_REQUEST_PARAMS = "aiobs.request.params"
 # the ObservabilityExport (spans of other instrumentations are bridged over).
 SCOPE_PREFIX = "aiobs_otel"
 SCOPE_FUNCTIONS = "aiobs_otel.observe"
+# Scopes whose every span (in a session) leaves a record for the JSON export:
+# they need no parent link kept (see processors.SessionSpanProcessor).
+RECORDED_SCOPES = frozenset({SCOPE_FUNCTIONS, "aiobs_otel.openai", "aiobs_otel.genai"})
 # Evaluation spans (aiobs.span.kind="evaluation"): attached to the evaluated
 # event in the JSON export, not events of their own.
 SCOPE_EVALUATIONS = "aiobs_otel.evaluations"

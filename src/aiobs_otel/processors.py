@@ -43,11 +43,10 @@ class SessionSpanProcessor(SpanProcessor):
             return
         scope = span.instrumentation_scope
         parent = span.parent
-        if (
-            parent is not None
-            and not parent.is_remote
-            and not (scope is not None and scope.name.startswith(A.SCOPE_PREFIX))
-        ):
+        # Every span that may leave no record (other instrumentations', and ours
+        # that are not events) has its parent link kept; a remote parent too, so
+        # an event below this service's server span names the caller's span.
+        if parent is not None and (scope is None or scope.name not in A.RECORDED_SCOPES):
             sink = SESSIONS.sink_for(session_id)
             if sink is not None:
                 sink.bridge(span.get_span_context().span_id, parent.span_id)

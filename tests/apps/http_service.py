@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import openai
 import uvicorn
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
+from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 from fastapi import FastAPI, Request
 from opentelemetry import trace
 

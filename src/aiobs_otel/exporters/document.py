@@ -39,6 +39,8 @@ def convert_records(
     is reported through ``on_error`` and left out, never fatal."""
     result = Conversion()
     cwd = os.getcwd()
+    records = list(records)
+    exported = {r.facts.span_id for r in records if r.facts is not None}
     completions: list[tuple[dict[str, Any], str]] = []
     attachments: list[tuple[int, str | None, dict[str, Any], str]] = []
     for record in records:
@@ -52,7 +54,7 @@ def convert_records(
             continue
         try:
             event = record.event_fields()
-            event.update(_common(record, bridges, cwd))
+            event.update(_common(record, bridges, exported, cwd))
         except Exception:
             if on_error is not None:
                 on_error(record)
@@ -109,13 +111,16 @@ def _merge_completions(
         events[:] = [e for e in events if id(e) not in merged]
 
 
-def _common(record: SpanRecord, bridges: Mapping[int, int], cwd: str) -> dict[str, Any]:
+def _common(
+    record: SpanRecord, bridges: Mapping[int, int], exported: set[int], cwd: str
+) -> dict[str, Any]:
     facts = record.facts
     assert facts is not None
     parent = facts.parent_id
-    # Walk up through skipped spans; the hop limit guards against a corrupt map.
+    # Walk up through spans that are not events; the hop limit guards against a
+    # corrupt map.
     for _ in range(256):
-        if parent is None or parent not in bridges:
+        if parent is None or parent in exported or parent not in bridges:
             break
         parent = bridges[parent]
     return {
