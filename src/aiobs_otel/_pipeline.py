@@ -204,7 +204,17 @@ def attach(
         exporter = ObservabilityExportSpanExporter()
         provider.add_span_processor(DirectExportProcessor(exporter))
     _attached[provider] = (exporter, current_stamp)
+    _stream_to_sqs(provider)
     return exporter
+
+
+def _stream_to_sqs(provider: TracerProvider) -> None:
+    """When ``AWS_SQS_URL`` is set, traces also stream to that queue, as in llmops."""
+    from .exporters.sqs import processor_from_env
+
+    processor = processor_from_env()
+    if processor is not None:
+        provider.add_span_processor(processor)
 
 
 def attached_exporter(provider: TracerProvider) -> ObservabilityExportSpanExporter | None:
