@@ -5,8 +5,10 @@ complete, late, partial, at force_flush and at shutdown."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -228,3 +230,36 @@ def _context_of(span: Any) -> Any:
     from opentelemetry import trace
 
     return trace.set_span_in_context(span)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() on this platform")
+def test_a_forked_child_streams_with_threads_and_a_spill_file_of_its_own(
+    moto: Any, tmp_path: Path
+) -> None:
+    """gunicorn-style: the exporter is made before fork(); the child gets fresh threads
+    (the parent's do not survive fork) and sends its own traces."""
+    url = moto.create_queue()
+    exporter = make_exporter(url, moto.endpoint, tmp_path)
+    provider = streaming_provider(exporter)
+    tracer = provider.get_tracer("t")
+    with tracer.start_as_current_span("in the parent"):
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "multi-threaded fork" on 3.12+
+        pid = os.fork()
+    if pid == 0:  # the child: report through the exit code only
+        code = 1
+        try:
+            with tracer.start_as_current_span("in the child"):
+                pass
+            code = 0 if exporter.force_flush(20_000) and exporter.stats()["messages_sent"] else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert exporter.force_flush(10_000)
+    names = sorted(
+        decode_message(b)["trace_name"] for b in receive_all(moto.client(), url, expect=2)
+    )
+    assert names == ["in the child", "in the parent"]
+    provider.shutdown()

@@ -99,6 +99,7 @@ def test_down_at_start_spills_then_the_next_start_sends_it_all(
     assert stats["sqs_down"] and stats["messages_spilled"] == 30 and stats["messages_sent"] == 0
     (spill,) = spill_files(tmp_path)
     assert len(spill.read_text().splitlines()) == 31  # a header and one line per trace
+    assert spill.stat().st_mode & 0o777 == 0o600  # prompts: this user's only
     assert "not taking messages" in caplog.text and str(spill) in caplog.text
     provider.shutdown()
 

@@ -299,52 +299,6 @@ def test_provider_spans_become_generations_with_prompt_and_response(stream: Any)
     assert failed["status_message"] == "bad input"
 
 
-@pytest.mark.parametrize(
-    ("variables", "resource", "expected"),
-    [
-        ({}, {}, ("development", "unknown_project")),
-        ({"ENV": "uat", "PROJECT_ID": "p1"}, {}, ("uat", "p1")),
-        ({"ENV": "uat", "LLMOPS_ENV": "prod", "LLMOPS_PROJECT_ID": "p2", "PROJECT_ID": "p1"}, {},
-         ("prod", "p2")),
-        ({}, {"deployment.environment.name": "staging"}, ("staging", "unknown_project")),
-        ({"ENV": "uat"}, {"deployment.environment.name": "staging"}, ("uat", "unknown_project")),
-        ({"ENV": "uat", "PROJECT_ID": "p1"},
-         {"aiobs.label.environment": "qa", "aiobs.label.project_id": "from-resource"},
-         ("qa", "from-resource")),
-    ],
-)  # fmt: skip
-def test_environment_and_project_precedence(
-    variables: dict[str, str], resource: dict[str, str], expected: tuple[str, str]
-) -> None:
-    """Trace labels > Resource labels > LLMOPS_ENV > ENV > deployment.environment.name >
-    llmops's defaults (the README table)."""
-    from opentelemetry.sdk.resources import Resource
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-    from aiobs_otel.exporters.sqs._trace import COMPLETE, trace_document
-
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create(resource), shutdown_on_exit=False)
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    with provider.get_tracer("t").start_as_current_span("root"):
-        pass
-    defaults = ProcessDefaults.from_env(variables)
-    document = trace_document(memory.get_finished_spans(), segment=COMPLETE, defaults=defaults)
-    assert (document["environment"], document["project_id"]) == expected
-    assert (document["spans"][0]["metadata"]["environment"],
-            document["spans"][0]["metadata"]["project_id"]) == expected  # fmt: skip
-    # A label on the trace's root wins over everything.
-    with provider.get_tracer("t").start_as_current_span(
-        "root", attributes={"aiobs.label.environment": "from-label"}
-    ):
-        pass
-    labelled = trace_document(memory.get_finished_spans()[-1:], segment=COMPLETE,
-                              defaults=defaults)  # fmt: skip
-    assert labelled["environment"] == "from-label"
-
-
 def test_the_package_exports_are_documented() -> None:
     import aiobs_otel.exporters.sqs as sqs
 

@@ -105,7 +105,9 @@ class SQSConfig:
             max_message_bytes=read.number(
                 "AIOBS_SQS_MAX_MESSAGE_BYTES", int, 262_144, 4096, SQS_MAX_MESSAGE_BYTES
             ),
-            spill_dir=Path(env["AIOBS_SQS_SPILL_DIR"]) if env.get("AIOBS_SQS_SPILL_DIR") else None,
+            spill_dir=Path(env["AIOBS_SQS_SPILL_DIR"]).expanduser()
+            if env.get("AIOBS_SQS_SPILL_DIR")
+            else None,
             spill_max_bytes=read.number(
                 "AIOBS_SQS_SPILL_MAX_BYTES", int, 64 * 1024 * 1024, 0, 1 << 40
             ),
@@ -184,7 +186,10 @@ def _is_aws_host(host: str) -> bool:
 def default_spill_base() -> Path:
     """``$XDG_CACHE_HOME/aiobs-otel/sqs-spill`` (``~/.cache`` when unset), or the
     temporary directory when there is no writable home (some containers, Lambda)."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home directory at all
+        cache = Path("/nonexistent")
     probe = cache if cache.exists() else cache.parent
     if os.access(probe, os.W_OK):
         return cache / "aiobs-otel" / "sqs-spill"

@@ -11,6 +11,7 @@ send them in batches (``_sender``); the spill file keeps what SQS does not take
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -88,9 +89,14 @@ class SQSSpanExporter(SpanExporter):
 
     def _start(self) -> None:
         config = self.config
+        self.stats_counters = Stats()  # (a forked child counts its own)
         self._inbox: deque[ReadableSpan] = deque()
         self._room = threading.Condition()
         self._wake = threading.Event()
+        # When the assembler wakes by itself (monotonic); infinite while it works, so
+        # that what arrives meanwhile makes its next wait return at once.
+        self._sleeps_until = math.inf
+        self._grace = config.trace_grace_ms / 1000
         self._stopping = threading.Event()
         self._flush_lock = threading.Lock()
         self._flush_requests: list[threading.Event] = []
@@ -133,7 +139,13 @@ class SQSSpanExporter(SpanExporter):
                                limit)  # fmt: skip
             return SpanExportResult.FAILURE
         self._inbox.extend(spans)
-        if len(self._inbox) >= _WAKE_AT_SPANS or any(is_local_root(s) for s in spans):
+        # A root starts its trace's grace period: wake the assembler only if it would
+        # otherwise sleep past it (under load it is already due sooner, and each
+        # needless wake-up costs this thread a GIL hand-over).
+        if len(self._inbox) >= _WAKE_AT_SPANS or (
+            self._sleeps_until > time.monotonic() + self._grace
+            and any(is_local_root(s) for s in spans)
+        ):
             self._wake.set()
         return SpanExportResult.SUCCESS
 
@@ -225,7 +237,10 @@ class SQSSpanExporter(SpanExporter):
     def _assemble(self) -> None:
         suppress_instrumentation()
         while True:
-            self._wake.wait(self._next_wake())
+            timeout = self._next_wake()
+            self._sleeps_until = time.monotonic() + timeout
+            self._wake.wait(timeout)
+            self._sleeps_until = math.inf
             self._wake.clear()
             try:
                 self._assemble_once()
@@ -283,6 +298,7 @@ def _restart_in_child() -> None:
     file of its own."""
     for exporter in list(_live):
         if not exporter.is_shut_down:
+            exporter._spill.forget()
             exporter._start()
 
 

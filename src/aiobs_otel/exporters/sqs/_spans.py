@@ -64,14 +64,16 @@ def seconds(nanoseconds: int | None) -> float | None:
     return None if nanoseconds is None else round(nanoseconds / 1e9, 6)
 
 
-def span_record(span: ReadableSpan, *, environment: str, project_id: str) -> dict[str, Any]:
-    attributes = span.attributes or {}
+def span_record(
+    span: ReadableSpan, attributes: Mapping[str, Any], *, environment: str, project_id: str
+) -> dict[str, Any]:
+    """``attributes``: the span's attributes (as a dict: they are looked up often)."""
     kind = span_type(attributes)
     context = span.get_span_context()
     trace_id = format(context.trace_id, "032x") if context else ""
     span_id = hex_id(context.span_id) if context else ""
     start, end = span.start_time or 0, span.end_time or span.start_time or 0
-    error, status_message = _error(span)
+    error, status_message = _error(span, attributes)
     input_data, output_data = _io(attributes, kind)
     prompt, response = _prompt_response(attributes, kind, input_data, output_data)
     record: dict[str, Any] = {
@@ -111,7 +113,7 @@ def _text(attributes: Mapping[str, Any], *names: str) -> str | None:
     return None
 
 
-def _error(span: ReadableSpan) -> tuple[str | None, str | None]:
+def _error(span: ReadableSpan, attributes: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """``"ExcType: message"`` from the exception event (as aiobs writes errors),
     else the status description or ``error.type``; None for a span that succeeded."""
     description = span.status.description or None
@@ -125,7 +127,7 @@ def _error(span: ReadableSpan) -> tuple[str | None, str | None]:
                 return (f"{kind}: {message}" if kind and message else str(kind or message)), (
                     description
                 )
-    error_type = (span.attributes or {}).get(A.ERROR_TYPE)
+    error_type = attributes.get(A.ERROR_TYPE)
     return description or (str(error_type) if error_type else "error"), description
 
 

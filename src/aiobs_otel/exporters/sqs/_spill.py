@@ -104,9 +104,11 @@ class SpillWriter:
     def _open(self) -> IO[str]:
         if self._handle is not None:
             return self._handle
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Prompts and answers: readable by this user only.
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.directory / f"spill-{os.getpid()}-{time.time_ns()}.jsonl"
-        handle = open(path, "a", encoding="utf-8")  # noqa: SIM115 (kept open: it holds the lock)
+        descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        handle = os.fdopen(descriptor, "a", encoding="utf-8")  # kept open: it holds the lock
         _lock(handle)
         header = {"format": FORMAT, "queue_url": self.queue_url, "pid": os.getpid(),
                   "created_at": time.time()}  # fmt: skip
@@ -141,6 +143,14 @@ class SpillWriter:
 
     def close(self) -> None:
         self.rotate()
+
+    def forget(self) -> None:
+        """In a forked child: drop the parent's file (every write was flushed), so
+        that its lock is freed once the parent is gone even while the child lives."""
+        handle, self._handle, self._path = self._handle, None, None
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
 
 
 class SpillFile:

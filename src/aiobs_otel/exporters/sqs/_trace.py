@@ -50,28 +50,33 @@ def is_local_root(span: ReadableSpan) -> bool:
     return span.parent is None or span.parent.is_remote
 
 
-def _ordered(spans: Sequence[ReadableSpan]) -> list[ReadableSpan]:
+# A span with its attributes as a plain dict: read once, looked up many times
+# (the SDK's attribute mapping answers lookups far more slowly).
+Item = tuple[ReadableSpan, dict[str, Any]]
+
+
+def _ordered(spans: Sequence[ReadableSpan]) -> list[Item]:
     """Local roots first (they carry the labels and usually the trace context),
     then the others by start time: the order in which trace fields are looked up."""
-    return sorted(spans, key=lambda s: (not is_local_root(s), s.start_time or 0))
+    ordered = sorted(spans, key=lambda s: (not is_local_root(s), s.start_time or 0))
+    return [(span, dict(span.attributes or {})) for span in ordered]
 
 
-def _first(spans: Sequence[ReadableSpan], name: str) -> Any:
-    for span in spans:
-        value = (span.attributes or {}).get(name)
+def _first(items: Sequence[Item], name: str) -> Any:
+    for _, attributes in items:
+        value = attributes.get(name)
         if value is not None and value != "":
             return value
     return None
 
 
 def environment_and_project(
-    spans: Sequence[ReadableSpan], defaults: ProcessDefaults
+    items: Sequence[Item], resource: Mapping[str, Any], defaults: ProcessDefaults
 ) -> tuple[str, str]:
     """Labels first (the trace's own, then the Resource's), then the variables, then
     the Resource's ``deployment.environment.name``, then llmops's defaults."""
-    resource = spans[0].resource.attributes if spans and spans[0].resource else {}
     environment = (
-        _first(spans, ENVIRONMENT_LABEL)
+        _first(items, ENVIRONMENT_LABEL)
         or resource.get(ENVIRONMENT_LABEL)
         or defaults.environment
         or resource.get("deployment.environment.name")
@@ -79,7 +84,7 @@ def environment_and_project(
         or DEFAULT_ENVIRONMENT
     )
     project = (
-        _first(spans, PROJECT_LABEL)
+        _first(items, PROJECT_LABEL)
         or resource.get(PROJECT_LABEL)
         or defaults.project_id
         or DEFAULT_PROJECT_ID
@@ -87,31 +92,34 @@ def environment_and_project(
     return str(environment), str(project)
 
 
-def _tags(spans: Sequence[ReadableSpan]) -> list[str]:
+def _tags(items: Sequence[Item]) -> list[str]:
     seen: dict[str, None] = {}
-    for span in spans:
-        value = (span.attributes or {}).get(A.AIOBS_TRACE_TAGS)
+    for _, attributes in items:
+        value = attributes.get(A.AIOBS_TRACE_TAGS)
         tags = [value] if isinstance(value, str) else value if isinstance(value, Sequence) else ()
         for tag in tags:
             seen.setdefault(str(tag), None)
     return list(seen)
 
 
-def _metadata(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
+def _metadata(items: Sequence[Item]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
-    for span in reversed(spans):  # the first spans (the roots) win
-        value = parse_json((span.attributes or {}).get(A.AIOBS_TRACE_METADATA))
+    for _, attributes in reversed(items):  # the first spans (the roots) win
+        value = parse_json(attributes.get(A.AIOBS_TRACE_METADATA))
         if isinstance(value, dict):
             merged.update(value)
     return merged
 
 
-def _labels(spans: Sequence[ReadableSpan]) -> dict[str, str]:
-    source = next((s.attributes for s in spans if is_local_root(s) and s.attributes), None)
-    if source is None or not any(k.startswith(A.AIOBS_LABEL_PREFIX) for k in source):
-        source = spans[0].resource.attributes if spans and spans[0].resource else {}
-    prefix = len(A.AIOBS_LABEL_PREFIX)
-    return {k[prefix:]: str(v) for k, v in source.items() if k.startswith(A.AIOBS_LABEL_PREFIX)}
+def _labels(items: Sequence[Item], resource: Mapping[str, Any]) -> dict[str, str]:
+    prefix = A.AIOBS_LABEL_PREFIX
+    for span, attributes in items:
+        if is_local_root(span) and any(k.startswith(prefix) for k in attributes):
+            source: Mapping[str, Any] = attributes
+            break
+    else:
+        source = resource
+    return {k[len(prefix) :]: str(v) for k, v in source.items() if k.startswith(prefix)}
 
 
 def totals(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -151,22 +159,23 @@ def trace_document(
     """The trace document of ``spans`` (all of one trace). ``known_name``: the name
     the trace was sent under before (for a late segment, whose root is not here)."""
     ordered = _ordered(spans)
-    environment, project = environment_and_project(ordered, defaults)
+    first_span = ordered[0][0]
+    resource = first_span.resource.attributes if first_span.resource else {}
+    environment, project = environment_and_project(ordered, resource, defaults)
     records = sorted(
-        (span_record(s, environment=environment, project_id=project) for s in ordered),
+        (span_record(s, a, environment=environment, project_id=project) for s, a in ordered),
         key=lambda r: (r["start_time"] or 0.0, r["span_id"]),
     )
-    context = ordered[0].get_span_context()
+    context = first_span.get_span_context()
     trace_id = format(context.trace_id, "032x") if context else ""
-    roots = [s for s in ordered if is_local_root(s)]
+    roots = [s for s, _ in ordered if is_local_root(s)]
     starts = [s.start_time for s in spans if s.start_time is not None]
     ends = [s.end_time for s in spans if s.end_time is not None]
     start, end = (min(starts) if starts else 0), (max(ends) if ends else 0)
-    resource = ordered[0].resource.attributes if ordered[0].resource else {}
     name = _first(ordered, A.AIOBS_TRACE_NAME) or (roots[0].name if roots else None)
     document: dict[str, Any] = {
         "trace_id": trace_id,
-        "trace_name": str(name or known_name or ordered[0].name),
+        "trace_name": str(name or known_name or first_span.name),
         "project_id": project,
         "environment": environment,
         "user_id": _first(ordered, A.USER_ID),
@@ -180,7 +189,7 @@ def trace_document(
         "spans": records,
         "metadata": _metadata(ordered),
         "tags": _tags(ordered),
-        "labels": _labels(ordered),
+        "labels": _labels(ordered, resource),
         "service_name": resource.get("service.name"),
         "aiobs_session_id": _first(ordered, A.SESSION_ID),
         "segment": segment,
