@@ -251,8 +251,13 @@ _made: list[Any] = []
 def shut_down_exporters() -> None:
     """Shut down every exporter a test made (a failed test must not leave threads
     sending with another test's settings)."""
+    failed = []
     while _made:
-        _made.pop().shutdown(timeout_millis=1000)
+        exporter = _made.pop()
+        exporter.shutdown(timeout_millis=1000)
+        if exporter.stats()["internal_errors"]:
+            failed.append(exporter.config.queue_url)
+    assert not failed, f"internal errors in the exporters of {failed} (see the log)"
 
 
 def streaming_provider(exporter: Any, **resource: Any) -> Any:

@@ -246,3 +246,39 @@ def test_a_message_sqs_rejects_is_dropped_counted_and_logged(
     assert sorted(decode_message(b)["trace_name"] for b in bodies) == [
         "request 0", "request 1", "request 2"]  # fmt: skip
     provider.shutdown()
+
+
+def test_an_idle_app_still_resends_its_spill_when_sqs_is_back(
+    moto: Any, proxy: KillableProxy, tmp_path: Path
+) -> None:
+    """Nothing new to send after the outage: the replayer's own probe finds SQS back."""
+    url = moto.create_queue()
+    exporter = make_exporter(url, proxy.endpoint, tmp_path)
+    provider = streaming_provider(exporter)
+    produce(provider, 12)
+    assert exporter.force_flush(10_000)
+    assert exporter.stats()["messages_spilled"] == 12
+    proxy.revive()
+    wait_for(lambda: exporter.stats()["messages_replayed"] == 12, what="the idle replay")
+    assert len(receive_all(moto.client(), url, expect=12)) == 12
+    wait_for(lambda: spill_files(tmp_path) == [], what="the spill file to be removed")
+    provider.shutdown()
+
+
+def test_a_spill_for_another_queue_is_left_alone(
+    moto: Any, proxy: KillableProxy, tmp_path: Path
+) -> None:
+    url = moto.create_queue()
+    first = make_exporter(url, proxy.endpoint, tmp_path)
+    provider = streaming_provider(first)
+    produce(provider, 2)
+    assert first.force_flush(10_000)
+    provider.shutdown()
+    (spill,) = spill_files(tmp_path)
+    text = spill.read_text().replace(url, url + "-other", 1)  # its header names another queue
+    spill.write_text(text)
+    proxy.revive()
+    again = make_exporter(url, proxy.endpoint, tmp_path)
+    time.sleep(1.0)
+    assert spill.read_text() == text and again.stats()["messages_replayed"] == 0
+    again.shutdown()

@@ -244,7 +244,7 @@ class SQSSpanExporter(SpanExporter):
             self._wake.clear()
             try:
                 self._assemble_once()
-            except Exception:
+            except Exception:  # the assembler must outlive any bug of ours
                 self.stats_counters.add("internal_errors")
                 logger.exception("aiobs-otel: internal error in the SQS trace assembler")
             if self._stopping.is_set() and not self._inbox:
@@ -269,10 +269,17 @@ class SQSSpanExporter(SpanExporter):
         with self._flush_lock:
             requests, self._flush_requests = self._flush_requests, []
         everything = bool(requests) or self._stopping.is_set()
-        for ready in self._buffer.take_all() if everything else self._buffer.take_ready(now):
-            self._emit(ready)
-        for request in requests:
-            request.set()
+        try:
+            for ready in self._buffer.take_all() if everything else self._buffer.take_ready(now):
+                try:
+                    self._emit(ready)
+                except Exception:  # one trace we cannot encode must not stop the others
+                    self.stats_counters.add("internal_errors")
+                    logger.exception("aiobs-otel: internal error building an SQS message; "
+                                     "trace %s not sent", _trace_id(ready))  # fmt: skip
+        finally:
+            for request in requests:
+                request.set()
 
     def _emit(self, ready: ReadyTrace) -> None:
         def build(spans: Sequence[ReadableSpan]) -> dict[str, Any]:
@@ -290,6 +297,11 @@ class SQSSpanExporter(SpanExporter):
             item = Outgoing(message)
             if not self._queue.offer(item):
                 self._spill.write([item])  # the workers are that far behind: keep it on disk
+
+
+def _trace_id(ready: ReadyTrace) -> str:
+    context = ready.spans[0].context if ready.spans else None
+    return format(context.trace_id, "032x") if context else "?"
 
 
 def _restart_in_child() -> None:

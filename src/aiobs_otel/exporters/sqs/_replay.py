@@ -143,7 +143,10 @@ class Replayer:
             self._replay_all(rotate=True)
 
     def _replay(self, spill_file: SpillFile, *, probe: bool = False) -> bool:
-        records = spill_file.records(self._config.queue_url)
+        if not spill_file.belongs_to(self._config.queue_url):
+            spill_file.release()
+            return True
+        records = spill_file.records()
         first = next(records, None)
         if first is None:
             spill_file.remove()

@@ -146,6 +146,7 @@ class Sender:
                     "aiobs-otel: internal error in the SQS worker; the batch is spilled"
                 )
                 self._spill.write([item for item in batch if not item.done])
+                self.health.release_probe()  # if this batch was the probe
             finally:
                 with self._in_flight_lock:
                     self._in_flight.pop(ident, None)
@@ -177,7 +178,9 @@ class Sender:
         if self.send([item], attempts=1 if probe else self._config.retry_attempts):
             self.health.failed(probe)
             return False
-        self.health.succeeded()
+        if self.health.succeeded():
+            logger.warning("aiobs-otel: SQS queue %s takes messages again; re-sending the "
+                           "spill", self._config.queue_url)  # fmt: skip
         return True
 
     def send(self, batch: Sequence[Outgoing], *, attempts: int) -> list[Outgoing]:

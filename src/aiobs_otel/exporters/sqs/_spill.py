@@ -160,19 +160,28 @@ class SpillFile:
         self.path = path
         self._handle = handle
 
-    def records(self, queue_url: str) -> Iterator[Message]:
+    def belongs_to(self, queue_url: str) -> bool:
+        """Whether the file is a spill of messages for ``queue_url`` (else it is left alone)."""
+        try:
+            with open(self.path, encoding="utf-8", errors="replace") as reader:
+                header = _parse(reader.readline())
+        except OSError:
+            return False
+        if header is None or header.get("format") != FORMAT:
+            logger.warning("aiobs-otel: %s is not an SQS spill file; left alone", self.path)
+            return False
+        if header.get("queue_url") != queue_url:
+            logger.warning("aiobs-otel: %s holds messages for %s; left alone",
+                           self.path, header.get("queue_url"))  # fmt: skip
+            return False
+        return True
+
+    def records(self) -> Iterator[Message]:
         """The file's messages; a torn last line (the process died mid-write) or any
         line that is not a record is skipped and logged."""
         bad = 0
         with open(self.path, encoding="utf-8", errors="replace") as reader:
-            header = _parse(reader.readline())
-            if header is None or header.get("format") != FORMAT:
-                logger.warning("aiobs-otel: %s is not an SQS spill file; left alone", self.path)
-                return
-            if header.get("queue_url") != queue_url:
-                logger.warning("aiobs-otel: %s holds messages for %s; left alone",
-                               self.path, header.get("queue_url"))  # fmt: skip
-                return
+            reader.readline()  # the header
             for line in reader:
                 record = _parse(line)
                 if record is None or not isinstance(record.get("body"), str):
