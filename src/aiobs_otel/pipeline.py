@@ -200,3 +200,13 @@ def attach(provider: TracerProvider, current_stamp: StampSource) -> None:
         return
     provider.add_span_processor(SessionSpanProcessor(current_stamp))
     _attached[provider] = current_stamp
+    _stream_to_sqs(provider)
+
+
+def _stream_to_sqs(provider: TracerProvider) -> None:
+    """When ``AWS_SQS_URL`` is set, traces also stream to that queue, as in llmops."""
+    from .exporters.sqs import processor_from_env
+
+    processor = processor_from_env()
+    if processor is not None:
+        provider.add_span_processor(processor)
