@@ -334,9 +334,9 @@ def test_an_openai_call_is_one_llm_span_with_its_http_span_below(
     instrumented: Any, spans: InMemorySpanExporter, observer: Observer, flush_json: Any
 ) -> None:
     import openai
-    from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 
     from aiobs_otel.demo import StandIn
+    from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 
     instrumentor = OpenAIChatInstrumentor()
     instrumentor.instrument()

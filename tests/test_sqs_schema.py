@@ -17,8 +17,8 @@ from opentelemetry.trace import Status, StatusCode
 from _sqs_support import aws_env, make_exporter, moto_server, receive_all, streaming_provider
 from aiobs_otel import attributes as A
 from aiobs_otel import exporters
-from aiobs_otel.version import __version__
 from aiobs_otel.exporters.sqs import ProcessDefaults, decode_message
+from aiobs_otel.version import __version__
 
 # The README's "SQS Message Wrapper Format" and "Decompressed SDK Trace Data
 # Schema", quoted as they are written there.

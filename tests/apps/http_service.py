@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import openai
 import uvicorn
-from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 from fastapi import FastAPI, Request
 from opentelemetry import trace
 
@@ -28,6 +27,7 @@ from aiobs_otel.http import (
     request_header,
     track_external_service,
 )
+from aiobs_otel.instrumentors.openai.chat import OpenAIChatInstrumentor
 
 SERVICE = os.environ["OTEL_SERVICE_NAME"]
 DOWNSTREAM = os.environ.get("DOWNSTREAM_URL")

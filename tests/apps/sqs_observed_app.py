@@ -13,9 +13,6 @@ from openai import OpenAI
 
 from aiobs_otel import observe, observer
 from aiobs_otel.demo import StandIn
-from aiobs_otel.instrumentors.openai_chat import OpenAIChatInstrumentor
-
-OpenAIChatInstrumentor().instrument()
 
 
 @observe
@@ -29,7 +26,7 @@ def answer(question: str) -> str:
 with StandIn() as standin:
     client = OpenAI(base_url=standin.openai_base_url, api_key="sk-test-not-a-real-key")
     labels = {"environment": "uat", "project_id": "new_test"}
-    observer.observe(session_name="sqs-demo", labels=labels)
+    observer.observe(session_name="sqs-demo", labels=labels)  # switches the SDK's tracing on
     print("answer:", answer("What is an API?"))
     observer.end()
     print("export:", observer.flush(path=sys.argv[1]))
