@@ -151,7 +151,7 @@ def test_get_labels_returns_a_copy(observer: Observer) -> None:
 
 def test_system_labels_cannot_be_removed_or_set(observer: Observer) -> None:
     observer.observe()
-    with pytest.raises(ValueError, match="^Cannot remove system label 'aiobs_os'"):
+    with pytest.raises(ValueError, match=r"^Cannot remove system label 'aiobs_os'"):
         observer.remove_label("aiobs_os")
     with pytest.raises(ValueError, match="reserved prefix"):
         observer.set_labels({"aiobs_os": "x"})

@@ -195,7 +195,7 @@ def test_composite_stop_on_error_raises_and_skips_the_rest(observer: Observer) -
     with pytest.raises(ExportError, match="destination is down"):
         composite.export(empty_export())
     assert after.received == []
-    with pytest.raises(ValueError, match="^At least one exporter is required"):
+    with pytest.raises(ValueError, match=r"^At least one exporter is required"):
         CompositeExporter([])
 
 
