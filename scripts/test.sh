@@ -24,6 +24,12 @@ SDK_RELEASES=$(.venv/bin/python -c 'import openai; from google.genai import vers
 print(f"openai=={openai.__version__} google-genai=={version.__version__}")')
 # shellcheck disable=SC2086  # two requirement words
 make_venv .venv-aiobs015 "aiobs==0.1.5" $SDK_RELEASES pytest
+# aiobs 0.1.5's usage guide is docs/usage.rst of its sdist: tests/test_aiobs_guide.py runs its examples
+if [ ! -f .venv-aiobs015/sdist/aiobs-0.1.5/docs/usage.rst ]; then
+  .venv-aiobs015/bin/python -m pip download -q --no-deps --no-binary :all: "aiobs==0.1.5" \
+    -d .venv-aiobs015/sdist
+  tar -xzf .venv-aiobs015/sdist/aiobs-0.1.5.tar.gz -C .venv-aiobs015/sdist
+fi
 make_venv .venv-oldest-openai -e . "openai==$OLDEST_OPENAI" "httpx<0.28" pytest pytest-asyncio
 make_venv .venv-oldest-genai -e . "google-genai==$OLDEST_GENAI" pytest pytest-asyncio
 
