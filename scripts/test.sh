@@ -3,6 +3,8 @@
 #   .venv          the package with every extra, and the test tools
 #   .venv-aiobs    aiobs 0.2.0: exports are validated with its own models
 #   .venv-phoenix  Arize Phoenix: the real OTLP backend of the zero-code tests
+#   .venv-aiobs015 aiobs 0.1.5 itself: tests/test_aiobs015_*.py run the same calls
+#     under it and under aiobs-otel and compare the files
 #   .venv-oldest-openai, .venv-oldest-genai: the oldest SDK releases we support
 #     (separate: openai releases before 1.55.3 need httpx < 0.28, google-genai 1.x
 #     needs httpx >= 0.28)
@@ -20,6 +22,21 @@ OLDEST_RESPONSES=${OLDEST_RESPONSES:-1.66.0}
 make_venv .venv -e ".[dev,gcs,view]"
 make_venv .venv-aiobs "aiobs==0.2.0"
 make_venv .venv-phoenix "arize-phoenix==20.26.1"
+# aiobs 0.1.5's "openai" extra says openai<2, but its patches (the class attributes
+# Completions.create, Embeddings.create, Models.generate_content, Models.generate_videos)
+# work unchanged on every release we support: checked with openai 1.109.1 and 3.57.0,
+# google-genai 3.6.1. It gets the same SDK releases as .venv, so that SDK differences
+# (openai 2 rewrote its error texts, added usage fields) stay out of the comparison.
+SDK_RELEASES=$(.venv/bin/python -c 'import openai; from google.genai import version
+print(f"openai=={openai.__version__} google-genai=={version.__version__}")')
+# shellcheck disable=SC2086  # two requirement words
+make_venv .venv-aiobs015 "aiobs==0.1.5" $SDK_RELEASES pytest
+# aiobs 0.1.5's usage guide is docs/usage.rst of its sdist: tests/test_aiobs_guide.py runs its examples
+if [ ! -f .venv-aiobs015/sdist/aiobs-0.1.5/docs/usage.rst ]; then
+  .venv-aiobs015/bin/python -m pip download -q --no-deps --no-binary :all: "aiobs==0.1.5" \
+    -d .venv-aiobs015/sdist
+  tar -xzf .venv-aiobs015/sdist/aiobs-0.1.5.tar.gz -C .venv-aiobs015/sdist
+fi
 make_venv .venv-oldest-openai -e . "openai==$OLDEST_OPENAI" "httpx<0.28" pytest pytest-asyncio
 make_venv .venv-oldest-genai -e . "google-genai==$OLDEST_GENAI" pytest pytest-asyncio
 make_venv .venv-openai-responses -e . "openai==$OLDEST_RESPONSES" pytest pytest-asyncio

@@ -68,8 +68,8 @@ def check_room_for(labels: Mapping[str, str], key: str) -> None:
     """Raise ``ValueError`` when adding ``key`` would exceed the maximum."""
     if key not in labels and len(labels) >= MAX_LABELS:
         raise ValueError(
-            f"Cannot add label. Maximum of {MAX_LABELS} labels already reached "
-            "(system labels count too)."
+            f"Cannot add label. Maximum of {MAX_LABELS} labels already reached. "
+            "(System labels count too.)"
         )
 
 

@@ -21,6 +21,7 @@ class SessionLabels:
     _stamp: SpanStamp | None
 
     def add_label(self, key: str, value: str) -> None:
+        self._require_session()  # first, as in aiobs: no session beats a bad label
         label_rules.validate_key(key)
         label_rules.validate_value(key, value)
 

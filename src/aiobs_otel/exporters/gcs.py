@@ -16,9 +16,11 @@ def _storage_module() -> Any:
     try:
         from google.cloud import storage
     except ImportError as exc:
+        # aiobs's own text first (users match on it), then the command for this checkout.
         raise ExportError(
             "google-cloud-storage is required for GCSExporter. "
-            f"Install it with: {pip_install('gcs')}",
+            "Install it with: pip install google-cloud-storage "
+            f"(or the extra: {pip_install('gcs')})",
             exc,
         ) from exc
     return storage

@@ -76,10 +76,14 @@ def content_event(call: LLMCall) -> dict[str, Any]:
         candidates = g.export_dump(export.candidates)
     else:
         candidates = candidates_from_messages(outputs)
+    if export.candidates is not None and call.content:
+        text = _first_text(export.candidates)  # whole, as the SDK's response.text
+    else:
+        text = text_of(outputs[0]) if outputs else None
     response = {
         "model": call.response_model,
         "usage": g.export_dump(export.usage) if export.usage is not None else None,
-        "text": text_of(outputs[0]) if outputs else None,
+        "text": text,
         "candidates": candidates,
         "id": call.response_id,
         "finish_reasons": call.finish_reasons,
@@ -87,6 +91,16 @@ def content_event(call: LLMCall) -> dict[str, Any]:
     if call.time_to_first_chunk is not None:
         response["time_to_first_chunk"] = call.time_to_first_chunk
     return {"request": request, "response": response}
+
+
+def _first_text(candidates: Any) -> str | None:
+    """The first candidate's text parts joined, thoughts left out (what
+    google-genai's ``response.text`` gives); None when it has no text."""
+    first = candidates[0] if isinstance(candidates, list) and candidates else None
+    parts = g.field(g.field(first, "content"), "parts") or []
+    texts = [g.field(p, "text") for p in parts if not g.field(p, "thought")]
+    texts = [text for text in texts if isinstance(text, str)]
+    return "".join(texts) if texts else None
 
 
 def _instruction_text(parts: list[dict[str, Any]]) -> Any:
@@ -116,7 +130,7 @@ class GenerateContentAdapter:
         stops = listed(g.field(config, "stop_sequences"))
         if stops:
             call.stop_sequences = [str(s) for s in stops]
-        call.export = ContentExport(config=config)
+        call.export = ContentExport(config=g.snapshot(config))
 
     def content(self, call: LLMCall, kwargs: Mapping[str, Any]) -> None:
         config = kwargs.get("config")

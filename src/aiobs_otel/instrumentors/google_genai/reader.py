@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ...redaction import is_secret_key, secret_values
-from ...values import to_jsonable, truncate_text
+from ...values import MAX_TOTAL, to_jsonable, truncate_text
 from ..common import base64_size, listed, set_server
 from ..common import error_type as _error_type
 from ..record import LLMCall
@@ -255,8 +255,28 @@ _BYTES_FIELDS = ("data", "image_bytes", "video_bytes")
 def export_dump(value: Any) -> Any:
     """An SDK value (pydantic model, dict, list, str...) for the JSON export:
     its fields as the SDK holds them (unset ones left out), bytes replaced by
-    their ``size``, secret-looking keys (``http_options`` headers) redacted."""
-    return to_jsonable(_without_bytes(value), redact_secrets=True, max_depth=32)
+    their ``size``, secret-looking keys (``http_options`` headers) redacted.
+    Text is kept whole, as aiobs keeps it (and as the OpenAI messages are);
+    only a value over the overall budget (``MAX_TOTAL`` characters) is cut."""
+    return to_jsonable(
+        _without_bytes(value), redact_secrets=True, max_depth=32, max_string=MAX_TOTAL
+    )
+
+
+def snapshot(config: Any) -> Any:
+    """A shallow copy of a request config, taken when the call starts: the
+    export is written at flush time, and in between the SDK (Veo's usage
+    header) or the user (one config reused with a new temperature) may change
+    the object they passed."""
+    if isinstance(config, dict):
+        return dict(config)
+    copy = getattr(config, "model_copy", None)
+    if callable(copy) and not isinstance(config, type):
+        try:
+            return copy()
+        except Exception:
+            return config
+    return config
 
 
 def _without_bytes(value: Any, depth: int = 0) -> Any:

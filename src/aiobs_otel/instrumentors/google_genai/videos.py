@@ -69,8 +69,9 @@ def videos_event(call: LLMCall) -> dict[str, Any]:
     if export.state is None:
         return {"request": request, "response": None}
     response = {"model": call.response_model, "usage": None, **export.state}
-    if "generated_videos" in response:  # aiobs's shape: each video under "video"
-        response["generated_videos"] = [{"video": v} for v in response["generated_videos"]]
+    videos = response.get("generated_videos")
+    # aiobs's shape: the key always there (null until done), each video under "video"
+    response["generated_videos"] = [{"video": v} for v in videos] if videos is not None else None
     return {"request": request, "response": response}
 
 
@@ -143,7 +144,7 @@ class GenerateVideosAdapter:
         call.seed = as_int(g.field(config, "seed"))
         call.choice_count = as_int(g.field(config, "number_of_videos"))
         prompt, image, video = _inputs(kwargs)
-        call.export = VideosExport(prompt=None, image=image, video=video, config=config)
+        call.export = VideosExport(prompt=None, image=image, video=video, config=g.snapshot(config))
         _span_request(call, kwargs, content=False)
         call.export.prompt = prompt  # shown in the export only with content (see videos_event)
 

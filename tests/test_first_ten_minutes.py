@@ -1,0 +1,134 @@
+"""The first ten minutes: commands that README.md, examples/README.md and the
+demo print work as printed, from a shell where no venv is activated.
+
+Each test works in a temp directory that holds the checkout's ``.venv`` and
+``examples`` (symlinks), so relative commands such as ``.venv/bin/python
+examples/simple_chat.py`` mean what they mean in the checkout, and the files
+they write land in the temp directory.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from _zero_code_support import REPO
+from aiobs_otel.install_hints import pip_install
+
+VENV = Path(sys.executable).parent.parent
+_NOT_INHERITED = ("AIOBS_", "OTEL_", "LLM_OBS_OUT", "OPENAI_", "GEMINI_", "GOOGLE_", "VIRTUAL_ENV")
+
+
+def plain_shell_env() -> dict[str, str]:
+    """The environment of a new terminal: no venv on PATH, no keys, no settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
+    venv_bin = os.path.realpath(VENV / "bin")
+    paths = env.get("PATH", "").split(os.pathsep)
+    env["PATH"] = os.pathsep.join(p for p in paths if p and os.path.realpath(p) != venv_bin)
+    env["AIOBS_OTEL_STRICT"] = "1"
+    return env
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    (tmp_path / ".venv").symlink_to(VENV)
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    return tmp_path
+
+
+def shell(command: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        command, shell=True, cwd=cwd, env=env, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, f"$ {command}\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_the_command_the_demo_prints_runs_as_printed(checkout: Path) -> None:
+    env = plain_shell_env()
+    assert shell("command -v aiobs-otel || true", checkout, env).stdout == ""  # not on PATH
+    # what scripts/demo.sh runs, from the checkout's root
+    demo = shell(".venv/bin/python -m aiobs_otel demo --out demo.json", checkout, env)
+    (printed,) = re.findall(r"Open it as a page: (.+)", demo.stdout)
+    assert printed == ".venv/bin/aiobs-otel view demo.json --html trace.html"
+    assert "Wrote trace.html" in shell(printed, checkout, env).stdout
+    assert "<html" in (checkout / "trace.html").read_text(encoding="utf-8")
+
+
+def test_the_demo_command_also_runs_from_elsewhere(checkout: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = plain_shell_env()
+    demo = shell(f"{checkout}/.venv/bin/aiobs-otel demo --out run.json", elsewhere, env)
+    (printed,) = re.findall(r"Open it as a page: (.+)", demo.stdout)
+    shell(printed, elsewhere, env)
+    assert (elsewhere / "trace.html").exists()
+
+
+@pytest.mark.parametrize("extras", ["gcs", "view", "openai,gemini,view"])
+def test_the_pip_hints_name_paths_that_exist(extras: str) -> None:
+    python, dash_m, pip, install, target = shlex.split(pip_install(extras))
+    assert (dash_m, pip, install) == ("-m", "pip", "install")
+    assert os.access(python, os.X_OK)
+    checkout, _, wanted = target.partition("[")
+    assert wanted == f"{extras}]"
+    assert (Path(checkout) / "pyproject.toml").is_file()
+
+
+def _bash_blocks(markdown: Path) -> list[list[str]]:
+    text = markdown.read_text(encoding="utf-8")
+    return [block.strip().splitlines() for block in re.findall(r"```bash\n(.*?)```", text, re.S)]
+
+
+def test_the_examples_readme_offline_commands_run_as_printed(checkout: Path) -> None:
+    offline, zero_code = _bash_blocks(REPO / "examples" / "README.md")
+    env, printed = plain_shell_env(), ""
+    for line in offline:
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value
+            continue
+        if "<the file it printed>" in line:  # what the reader does with the placeholder
+            line = line.replace("<the file it printed>", shlex.quote(printed))
+        output = shell(line, checkout, env).stdout
+        printed = re.findall(r"Export written to (.+)", output)[-1] if "examples/" in line else ""
+        if "view" in line:
+            assert "pipeline()" in output  # the tree of the export the pipeline wrote
+    (command,) = zero_code
+    shell(command, checkout, plain_shell_env())
+    exports = sorted(p.name for p in checkout.glob("*.json"))
+    assert len(exports) == 3  # simple_chat, pipeline, and the zero-code app's at exit
+
+
+def _python_blocks() -> list[str]:
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def test_the_readme_python_imports_work() -> None:
+    imports = [
+        ast.unparse(node)
+        for block in _python_blocks()
+        for node in ast.walk(ast.parse(block))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aiobs_otel")
+    ]
+    assert len(imports) >= 4
+    done = subprocess.run([sys.executable, "-c", "\n".join(imports)], capture_output=True,
+                          text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_readme_first_snippet_writes_its_export(tmp_path: Path) -> None:
+    first = _python_blocks()[0]
+    done = subprocess.run([sys.executable, "-c", first], cwd=tmp_path, env=plain_shell_env(),
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (written,) = tmp_path.glob("*.json")
+    assert '"name": "research"' in written.read_text(encoding="utf-8")
