@@ -15,6 +15,7 @@ import re
 import shlex
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -82,13 +83,21 @@ def test_the_pip_hints_name_paths_that_exist(extras: str) -> None:
     assert (Path(checkout) / "pyproject.toml").is_file()
 
 
-def _bash_blocks(markdown: Path) -> list[list[str]]:
+def _bash_blocks(markdown: Path) -> dict[str, list[str]]:
+    """Each ``bash`` block, by the ``##`` heading it stands under."""
     text = markdown.read_text(encoding="utf-8")
-    return [block.strip().splitlines() for block in re.findall(r"```bash\n(.*?)```", text, re.S)]
+    found: dict[str, list[str]] = {}
+    for section in re.split(r"^## ", text, flags=re.M)[1:]:
+        heading = section.splitlines()[0]
+        for block in re.findall(r"```bash\n(.*?)```", section, re.S):
+            found[heading] = block.strip().splitlines()
+    return found
 
 
 def test_the_examples_readme_offline_commands_run_as_printed(checkout: Path) -> None:
-    offline, zero_code = _bash_blocks(REPO / "examples" / "README.md")
+    blocks = _bash_blocks(REPO / "examples" / "README.md")
+    offline = blocks["Without keys or network: one variable"]
+    zero_code = blocks["Zero-code"]
     env, printed = plain_shell_env(), ""
     for line in offline:
         if line.startswith("export "):
@@ -109,7 +118,8 @@ def test_the_examples_readme_offline_commands_run_as_printed(checkout: Path) -> 
 
 def _python_blocks() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```python\n(.*?)```", text, re.S)
+    # blocks inside list items are indented
+    return [textwrap.dedent(b) for b in re.findall(r"```python\n(.*?)```", text, re.S)]
 
 
 def test_the_readme_python_imports_work() -> None:
@@ -132,3 +142,16 @@ def test_the_readme_first_snippet_writes_its_export(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     (written,) = tmp_path.glob("*.json")
     assert '"name": "research"' in written.read_text(encoding="utf-8")
+
+
+def test_the_examples_readme_sqs_commands_run_as_printed(checkout: Path) -> None:
+    """The SQS recipe, line by line as printed (the install line is the one
+    scripts/test.sh runs already; running it again here would reinstall)."""
+    lines = _bash_blocks(REPO / "examples" / "README.md")["SQS: a consumer against a local queue"]
+    install, *steps = lines
+    assert install.startswith(".venv/bin/pip install")
+    # the background server is stopped however the steps end (it holds the pipes)
+    script = "\n".join(["set -e", "trap 'kill $! 2>/dev/null' EXIT", *steps])
+    done = shell(script, checkout, plain_shell_env() | {"AIOBS_OTEL_STRICT": "0"})
+    assert "pipeline" in done.stdout  # the consumer printed the pipeline trace
+    assert list((checkout / "traces").glob("*.json"))
