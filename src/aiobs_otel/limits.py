@@ -67,20 +67,21 @@ def cut_utf8(text: str, limit: int) -> str:
     return clean_text(text).encode("utf-8")[:limit].decode("utf-8", "ignore")
 
 
-def limited_json(value: Any, limit: int) -> str:
-    """Compact JSON of ``value`` within ``limit`` bytes (see the module doc)."""
+def limited_json(value: Any, limit: int, *, redact: bool = True) -> str:
+    """Compact JSON of ``value`` within ``limit`` bytes (see the module doc);
+    ``redact=False`` for a value whose secrets were replaced already."""
     try:
         full: str | None = json.dumps(
             value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=json_default
         )
     except Exception:  # JSON refuses it (a cycle, NaN) or a user object fails while read
         full = None
-    if full is not None and not json_may_hold_secret(full):
+    if full is not None and not (redact and json_may_hold_secret(full)):
         full = safe_json_text(full)
         if utf8_size(full) <= limit:
             return full
     walked = to_jsonable(
-        value, max_string=limit, max_items=1000, max_total=limit, redact_secrets=True
+        value, max_string=limit, max_items=1000, max_total=limit, redact_secrets=redact
     )
     text = json.dumps(walked, ensure_ascii=False, separators=(",", ":"))
     if utf8_size(text) <= limit:

@@ -4,7 +4,8 @@ The form llmops-observability and the OpenTelemetry HTTP conventions use for
 ``url.full``: the value of each query parameter whose name looks secret
 (``token``, ``api_key``, ``signature``, ``X-Goog-Signature``, ``AWSAccessKeyId``...,
 see ``redaction.is_secret_key``) and the user name and password of the URL's
-user-info part become ``[REDACTED]``; everything else is kept as written.
+user-info part become ``REDACTED`` (the conventions' form there: brackets
+would read as an IPv6 host); everything else is kept as written.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def redact_url(url: str) -> str:
     netloc = split.netloc
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
-        netloc = f"{REDACTED}:{REDACTED}@{host}" if ":" in userinfo else f"{REDACTED}@{host}"
+        # OpenTelemetry's form for credentials; brackets would read as an IPv6 host
+        netloc = f"REDACTED:REDACTED@{host}" if ":" in userinfo else f"REDACTED@{host}"
     query = redact_query(split.query) if split.query else split.query
     return urlunsplit((split.scheme, netloc, split.path, query, split.fragment))
 

@@ -73,7 +73,7 @@ class CrawlSession:
 
 
 def _payload_json(query: Any) -> str:
-    return limited_json(redact_payload(query), span_io_limit())
+    return limited_json(redact_payload(query), span_io_limit(), redact=False)
 
 
 def start_crawl_session(
@@ -132,6 +132,13 @@ def _elapsed(value: Any) -> int:
     return int(min(value, 86_400_000) * 1_000_000)
 
 
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or url[:64]
+    except ValueError:
+        return url[:64]
+
+
 def record_crawl_page(
     url: str,
     *,
@@ -144,7 +151,7 @@ def record_crawl_page(
     """One fetched page as a ``crawl_page`` span; returns its span id (hex)."""
     own = checked_metadata(metadata)
     safe_url = redact_url(str(url))
-    host = urlsplit(safe_url).hostname or safe_url[:64]
+    host = _host(safe_url)
     status = (
         status_code if isinstance(status_code, int) and not isinstance(status_code, bool) else None
     )
