@@ -105,8 +105,9 @@ class OpenSpan:
         self._attached = otel_context.get_current()
 
     def restore(self) -> None:
-        token, self._token = self._token, None
+        token = self._token
         if token is not None and otel_context.get_current() is self._attached:
+            self._token = None
             otel_context.detach(token)
 
     def end(

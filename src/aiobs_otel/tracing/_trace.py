@@ -75,6 +75,10 @@ class TraceHandle:
             span.set_attribute(A.GEN_AI_CONVERSATION_ID, session_id)
             record.extra["conversation_id"] = session_id
 
+    def release(self) -> None:
+        """Restore the context ``start_trace`` changed, if it is still current."""
+        self._opened.restore()
+
     def end(self, *, error: BaseException | None = None) -> bool:
         attributes: dict[str, Any] = {}
         if self._has_output:
@@ -199,7 +203,13 @@ def current_trace() -> TraceHandle | None:
 
 def end_trace(*, trace_output: Any = None) -> bool:
     """End the current trace (with ``trace_output`` when given): ``True``, or
-    ``False`` when no trace is open here (never started, or ended already)."""
+    ``False`` when no trace is open here (never started, or ended already). A
+    trace ended from another thread is still current here: this call makes the
+    context what it was before ``start_trace`` again (and returns ``False``)."""
+    found = otel_context.get_value(_HANDLE_KEY)
+    if isinstance(found, TraceHandle) and found.ended:
+        found.release()
+        return False
     handle = current_trace()
     if handle is None:
         return False
