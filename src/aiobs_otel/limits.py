@@ -76,17 +76,21 @@ def limited_json(value: Any, limit: int, *, redact: bool = True) -> str:
         )
     except Exception:  # JSON refuses it (a cycle, NaN) or a user object fails while read
         full = None
-    if full is not None and not (redact and json_may_hold_secret(full)):
+    secrets = full is not None and redact and json_may_hold_secret(full)
+    if full is not None:
         full = safe_json_text(full)
-        if utf8_size(full) <= limit:
-            return full
+        if not secrets:
+            size = utf8_size(full)
+            return full if size <= limit else truncation_marker(full, size, limit)
     walked = to_jsonable(
         value, max_string=limit, max_items=1000, max_total=limit, redact_secrets=redact
     )
     text = json.dumps(walked, ensure_ascii=False, separators=(",", ":"))
-    if utf8_size(text) <= limit:
-        return text
+    # A value JSON holds as it is keeps its size as the test; one it cannot
+    # hold (a cycle, an odd object) is measured by its safe copy.
     original = utf8_size(full) if full is not None else utf8_size(text)
+    if original <= limit and utf8_size(text) <= limit:
+        return text
     return truncation_marker(text, original, limit)
 
 
