@@ -193,7 +193,10 @@ def test_capture_off_installs_nothing(observer: Observer) -> None:
 @pytest.mark.parametrize("limit", [256, 1000, 20_000])
 def test_limited_json_is_valid_and_within_the_limit(limit: int) -> None:
     values: list[Any] = [
-        "x" * 100_000, {"k": '"\\' * 30_000}, ["é" * 10] * 5000, {"nested": {"a": [1] * 9999}},
+        "x" * 100_000,
+        {"k": '"\\' * 30_000},
+        ["é" * 10] * 5000,
+        {"nested": {"a": [1] * 9999}},
     ]
     for value in values:
         text = limited_json(value, limit)

@@ -131,8 +131,12 @@ def test_openai_objects_and_dicts_give_usage_and_cost(
     response_attributes = span_named(spans, "responses").attributes
     assert response_attributes["gen_ai.usage.reasoning.output_tokens"] == 2
     events = {e["name"]: e for e in flush_json()["function_events"]}
-    assert events["chat"]["usage"] == {"input_tokens": 1500, "output_tokens": 800,
-                                       "total_tokens": 2300, "cache_read_input_tokens": 500}
+    assert events["chat"]["usage"] == {
+        "input_tokens": 1500,
+        "output_tokens": 800,
+        "total_tokens": 2300,
+        "cache_read_input_tokens": 500,
+    }
     assert events["chat"]["cost"]["total"] == pytest.approx(expected.total)
     assert events["chat"]["model"] == "gpt-4o-mini"
     assert events["responses"]["response"] == "Hello."
@@ -145,7 +149,9 @@ def test_bedrock_converse_and_invoke_model(
 
     @observe(kind="generation", model=SONNET)
     def converse(prompt: str) -> Any:
-        return client.converse(modelId=SONNET, messages=[{"role": "user", "content": [{"text": prompt}]}])
+        return client.converse(
+            modelId=SONNET, messages=[{"role": "user", "content": [{"text": prompt}]}]
+        )
 
     @observe(kind="generation", model=SONNET)
     def invoke(prompt: str) -> Any:
@@ -161,7 +167,10 @@ def test_bedrock_converse_and_invoke_model(
     assert [action for action, _ in calls] == ["converse", "invoke"]
     conversed = span_named(spans, "converse").attributes
     assert conversed["gen_ai.provider.name"] == "aws.bedrock"
-    assert (conversed["gen_ai.usage.input_tokens"], conversed["gen_ai.usage.output_tokens"]) == (21, 9)
+    assert (conversed["gen_ai.usage.input_tokens"], conversed["gen_ai.usage.output_tokens"]) == (
+        21,
+        9,
+    )
     expected = price_call(provider="aws.bedrock", model=SONNET, input_tokens=21, output_tokens=9)
     assert expected is not None
     assert conversed["gen_ai.usage.cost.amount"] == pytest.approx(expected.total)
@@ -177,14 +186,37 @@ def test_bedrock_converse_and_invoke_model(
 @pytest.mark.parametrize(
     ("body", "usage", "text"),
     [
-        ({"type": "message", "role": "assistant", "model": SONNET, "id": "msg_1",
-          "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn",
-          "usage": {"input_tokens": 5, "output_tokens": 2, "cache_read_input_tokens": 3}},
-         (8, 2), "hi"),
-        ({"inputTextTokenCount": 6, "results": [{"tokenCount": 4, "outputText": "titan",
-                                                  "completionReason": "FINISH"}]}, (6, 4), "titan"),
-        ({"generation": "llama", "prompt_token_count": 7, "generation_token_count": 3,
-          "stop_reason": "stop"}, (7, 3), "llama"),
+        (
+            {
+                "type": "message",
+                "role": "assistant",
+                "model": SONNET,
+                "id": "msg_1",
+                "content": [{"type": "text", "text": "hi"}],
+                "stop_reason": "end_turn",
+                "usage": {"input_tokens": 5, "output_tokens": 2, "cache_read_input_tokens": 3},
+            },
+            (8, 2),
+            "hi",
+        ),
+        (
+            {
+                "inputTextTokenCount": 6,
+                "results": [{"tokenCount": 4, "outputText": "titan", "completionReason": "FINISH"}],
+            },
+            (6, 4),
+            "titan",
+        ),
+        (
+            {
+                "generation": "llama",
+                "prompt_token_count": 7,
+                "generation_token_count": 3,
+                "stop_reason": "stop",
+            },
+            (7, 3),
+            "llama",
+        ),
         ({"outputs": [{"text": "mistral", "stop_reason": "stop"}]}, None, "mistral"),
         ({"output": {"message": {"content": [{"text": "answer"}]}}}, None, "answer"),
         ("plain text", None, "plain text"),
@@ -203,7 +235,10 @@ def test_parsed_bodies_and_unknown_shapes(
     observer.observe()
     assert call() is body
     attributes = span_named(spans, "call").attributes
-    found = (attributes.get("gen_ai.usage.input_tokens"), attributes.get("gen_ai.usage.output_tokens"))
+    found = (
+        attributes.get("gen_ai.usage.input_tokens"),
+        attributes.get("gen_ai.usage.output_tokens"),
+    )
     assert found == (usage or (None, None))
     event = generation_event(flush_json())
     assert event["response"] == text
@@ -268,7 +303,9 @@ def test_prompt_and_response_size_limits(
         assert marker["truncated"] is True and marker["original_size"] == 6000
         assert marker["limit"] == 1000
         assert len(json.dumps(marker, ensure_ascii=False).encode()) <= 1000
-        assert marker["preview"].startswith(long_prompt[:10].upper() if field == "response" else "é")
+        assert marker["preview"].startswith(
+            long_prompt[:10].upper() if field == "response" else "é"
+        )
 
 
 def test_no_content_leaves_prompts_out(

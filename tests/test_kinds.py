@@ -66,7 +66,10 @@ def test_agent_tool_retriever_and_function_spans(
         "city": "Paris",
         "tool_call_id": "call_abc",
     }
-    assert json.loads(first.attributes["gen_ai.tool.call.result"]) == {"city": "Paris", "temp_c": 21}
+    assert json.loads(first.attributes["gen_ai.tool.call.result"]) == {
+        "city": "Paris",
+        "temp_c": 21,
+    }
     assert first.attributes["openinference.span.kind"] == "TOOL"
     assert first.parent.span_id == root.context.span_id
     retriever = found["vector_search"]

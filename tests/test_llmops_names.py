@@ -75,11 +75,14 @@ def test_quick_start_writes_one_export_per_trace(
 
     result = process_input("What is Python?")
     answer = call_llm("Context: ...\n\nQuestion: What is Python?")
-    assert TraceManager.finalize_and_send(
-        trace_name="rag_pipeline_example",
-        trace_input={"user_msg": "What is Python?"},
-        trace_output={"bot_response": answer},
-    ) is True
+    assert (
+        TraceManager.finalize_and_send(
+            trace_name="rag_pipeline_example",
+            trace_input={"user_msg": "What is Python?"},
+            trace_output={"bot_response": answer},
+        )
+        is True
+    )
     assert TraceManager.finalize_and_send() is False  # ended already
     assert TraceManager.end_trace() is False
     assert result == {"query": "What is Python?", "processed": True}
@@ -281,7 +284,9 @@ def test_section_5_evaluations_through_the_decorator(
 
         @track_llm_call(evals=["correctness"])
         def call_model(prompt: str) -> dict[str, Any]:
-            return {"output": {"message": {"content": [{"text": "Paris is the capital of France."}]}}}
+            return {
+                "output": {"message": {"content": [{"text": "Paris is the capital of France."}]}}
+            }
 
         @track_llm_call(evaluation=True, sample_rate=0.0)
         def never_sampled(prompt: str) -> str:
