@@ -1,6 +1,7 @@
 """capture_locals / capture_self (llmops semantics: locals at return, self's
 attributes; secrets redacted, sizes capped) and the per-field size limits."""
 
+# ruff: noqa: F841, SIM113  (the locals these tests capture are there to be captured)
 from __future__ import annotations
 
 import asyncio

@@ -4,8 +4,8 @@ at decoration time; the kind in the JSON export (valid for aiobs 0.2.0)."""
 from __future__ import annotations
 
 import asyncio
-import re
 import json
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any

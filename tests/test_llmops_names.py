@@ -197,7 +197,7 @@ def test_section_6_crawl_example(
     urls = sorted(p.attributes["url.full"] for p in pages)
     assert urls == ["https://docs.example.com/guide?token=[REDACTED]",
                     "https://docs.example.com/missing"]  # fmt: skip
-    ok_page = [p for p in pages if p.attributes["http.response.status_code"] == 200][0]
+    ok_page = next(p for p in pages if p.attributes["http.response.status_code"] == 200)
     assert ok_page.end_time - ok_page.start_time == 120_000_000  # latency_ms
     assert "secret" not in json.dumps([dict(s.attributes) for s in spans.get_finished_spans()])
     document = only_export(tmp_path)
@@ -309,7 +309,7 @@ def test_section_5_evaluations_through_the_decorator(
     assert [r.input_text for r in asked] == ["What is the capital of France?"]
     evaluations = {s.name: s for s in by_kind(spans, "evaluation")}
     assert set(evaluations) == {"evaluation correctness", "evaluation status_service_eval"}
-    generation = [s for s in by_kind(spans, "generation") if s.name == "call_model"][0]
+    generation = next(s for s in by_kind(spans, "generation") if s.name == "call_model")
     assert evaluations["evaluation correctness"].parent.span_id == generation.context.span_id
     assert evaluations["evaluation correctness"].attributes["gen_ai.evaluation.score.value"] == 1.0
 

@@ -135,9 +135,11 @@ def test_nested_traces_inherit_and_override(
     observer.observe()
     tracer = otel_trace.get_tracer("tests.context")
     with trace("outer", user_id="u1", session_id="c1", tags=["a"], metadata={"v": 1}):
-        with trace("inner", session_id="c2", tags=["b"], metadata={"w": 2}):
-            with tracer.start_as_current_span("work"):
-                pass
+        with (
+            trace("inner", session_id="c2", tags=["b"], metadata={"w": 2}),
+            tracer.start_as_current_span("work"),
+        ):
+            pass
         with tracer.start_as_current_span("after"):
             pass
     found = {s.name: s for s in spans.get_finished_spans()}
@@ -222,9 +224,11 @@ def test_environment_and_project_are_injected(
     monkeypatch.setenv("LLMOPS_PROJECT_ID", "new_test")
     with trace("env", metadata={"version": "1"}), tracer.start_as_current_span("b"):
         pass
-    with trace("explicit", environment="prod", metadata={"project_id": "mine"}):
-        with tracer.start_as_current_span("c"):
-            pass
+    with (
+        trace("explicit", environment="prod", metadata={"project_id": "mine"}),
+        tracer.start_as_current_span("c"),
+    ):
+        pass
     found = {s.name: stamp_of(s)["metadata"] for s in spans.get_finished_spans()}
     assert found["a"] == {"environment": "from-label", "project_id": "label-project"}
     assert found["b"] == {"environment": "uat", "project_id": "new_test", "version": "1"}
