@@ -11,6 +11,7 @@ answers) copied, so the clones cost the memory real records would.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import tempfile
@@ -19,8 +20,6 @@ import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import dataclasses
 
 from _arms import Switch
 from _telemetry import Pipeline

@@ -124,11 +124,12 @@ def finish_generation(
         attributes[A.GEN_AI_RESPONSE_FINISH_REASONS] = facts.finish_reasons
     record.model = model
     if options.content and facts.text is not None:
-        record.response = limited_text(facts.text, prompt_limit())[0]
+        limit = prompt_limit()
+        record.response = limited_text(facts.text, limit)[0]
         if options.content_on_span:
             message = {
                 "role": "assistant",
-                "parts": [{"type": "text", "content": cut_text(facts.text, prompt_limit())}],
+                "parts": [{"type": "text", "content": cut_text(facts.text, limit)}],
                 "finish_reason": (facts.finish_reasons or [""])[0],
             }
             attributes[A.GEN_AI_OUTPUT_MESSAGES] = _json([message])
