@@ -326,3 +326,27 @@ def test_no_content_leaves_prompts_out(
     assert attributes["gen_ai.usage.input_tokens"] == 3
     event = generation_event(flush_json())
     assert event["prompt"] is None and event["response"] is None
+
+
+def test_a_failing_reader_costs_telemetry_not_the_call(
+    observer: Observer, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:  # fmt: skip
+    import aiobs_otel.generation as generation_module
+
+    def broken(result: Any) -> Any:
+        raise RuntimeError("reader bug")
+
+    monkeypatch.setenv("AIOBS_OTEL_STRICT", "0")
+    monkeypatch.setattr(generation_module, "read_response", broken)
+    answer = {"usage": {"inputTokens": 1}}
+
+    @observe(kind="generation", model=SONNET, capture_locals=True)
+    def call(prompt: str) -> Any:
+        return answer
+
+    observer.observe()
+    assert call("q") is answer
+    [span] = spans.get_finished_spans()
+    assert span.attributes["aiobs.span.kind"] == "generation"
+    assert "your code still runs" in caplog.text

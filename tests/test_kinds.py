@@ -216,3 +216,39 @@ def test_the_export_with_kinds_validates_with_aiobs(observer: Observer, tmp_path
     assert {e["name"]: e["kind"] for e in document["function_events"]} == {
         "generate": "generation", "research": "agent", "tool": "tool",
     }  # fmt: skip
+
+
+def test_the_viewer_shows_the_kinds(observer: Observer, tmp_path: Path) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from aiobs_otel.viewer import load_export, render_html, render_terminal
+
+    @observe(kind="tool")
+    def lookup() -> str:
+        return "x"
+
+    @observe(kind="generation", model="gpt-4o-mini")
+    def generate() -> dict[str, Any]:
+        return {"object": "chat.completion", "model": "gpt-4o-mini",
+                "choices": [{"message": {"content": "hi"}}],
+                "usage": {"prompt_tokens": 3, "completion_tokens": 1}}  # fmt: skip
+
+    @observe(kind="agent", name="planner")
+    def agent() -> None:
+        lookup()
+        generate()
+
+    observer.observe()
+    agent()
+    path = tmp_path / "view.json"
+    observer.flush(path=str(path))
+    export = load_export(str(path))
+    out = StringIO()
+    render_terminal(export, Console(file=out, width=120, color_system=None))
+    text = out.getvalue()
+    assert "planner() [agent]" in text and "lookup() [tool]" in text
+    assert "generate() [generation]  gpt-4o-mini" in text and "3 in -> 1 out" in text
+    page = render_html(export)
+    assert '<span class="kind">agent</span>' in page
