@@ -19,7 +19,6 @@ usage (and the cost) to that span, so nothing is counted twice.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -177,8 +176,3 @@ def checked_metadata(metadata: object, what: str = "metadata") -> dict[str, Any]
     if bad:
         raise ValueError(f"{what} keys must be strings, got {bad[0]!r}")
     return dict(metadata)
-
-
-def json_attribute(value: Any) -> str:
-    """Compact JSON of an attribute value we built ourselves (plain data)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
