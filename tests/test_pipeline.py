@@ -87,8 +87,9 @@ def test_no_provider_builds_a_global_sdk_provider(tmp_path: Path) -> None:
     assert resource["aiobs.label.team"] == "ml"
     assert resource["aiobs.label.stage"] == "dev"
     assert "aiobs.label.aiobs_sdk_version" in resource
-    # one processor of ours: records reach the export buffer without a span processor
-    assert result["processors"] == ["SessionSpanProcessor"]
+    # our processors only stamp attributes on span start (sessions; the trace context)
+    # and note usage on end: records reach the export buffer without an exporting processor
+    assert result["processors"] == ["SessionSpanProcessor", "ContextSpanProcessor"]
 
 
 def test_otel_service_name_wins(tmp_path: Path) -> None:
@@ -215,6 +216,7 @@ def test_existing_provider_is_attached_not_replaced(tmp_path: Path) -> None:
     assert result["processors"] == [
         "SimpleSpanProcessor",
         "SessionSpanProcessor",
+        "ContextSpanProcessor",
     ]
     assert result["span_session"] and result["events"] == 1
 
@@ -247,6 +249,7 @@ def test_repeated_observe_and_reset_add_no_processors(
     assert result["first"] == result["after"]
     assert result["after"].count("BatchSpanProcessor") == 1
     assert result["after"].count("SessionSpanProcessor") == 1
+    assert result["after"].count("ContextSpanProcessor") == 1
     assert result["same"]
 
 

@@ -161,3 +161,57 @@ def test_observe_sessions_and_parent_links_reach_phoenix(
     ]
     assert [f["attributes"]["aiobs.label.stage"] for f in labelled] == ["eval"]
     assert len({f["attributes"]["session.id"] for f in functions.values()}) == 3
+
+
+def test_llmops_agentic_app_kinds_and_trace_context_in_phoenix(
+    phoenix: PhoenixServer, tmp_path: Path
+) -> None:
+    """The llmops README's agentic pattern (tests/apps/llmops_agentic_app.py)
+    sends its spans to Phoenix: AGENT / TOOL / LLM kinds, and the trace's user,
+    conversation, tags and metadata on every span."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from _bedrock_stub import bedrock_env, bedrock_stub
+
+    project = f"agentic-{uuid.uuid4().hex[:8]}"
+    with bedrock_stub() as (endpoint, _):
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AIOBS_", "OTEL_"))}
+        env.update(bedrock_env(endpoint))
+        env.update(otlp_env(phoenix, "http/protobuf", project), AIOBS_OTEL_STRICT="1",
+                   MODEL_ID="anthropic.claude-3-sonnet-20240229-v1:0")  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, str(APPS / "llmops_agentic_app.py")], cwd=tmp_path, env=env,
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert_clean_run(result)
+    spans = phoenix.wait_for_spans(project, lambda found: len(found) >= 6)
+    kinds = sorted((s["name"], s["span_kind"]) for s in spans)
+    assert kinds == [
+        ("agentic_rag", "CHAIN"),
+        ("bedrock_converse", "LLM"),
+        ("bedrock_converse", "LLM"),
+        ("execute_tool retrieve_context", "TOOL"),
+        ("invoke_agent agent_loop", "AGENT"),
+        ("retrieve", "CHAIN"),
+    ], phoenix.log_tail()
+    document = only_json_file(tmp_path)
+    session_id = document["sessions"][0]["id"]
+    for span in spans:
+        attributes = span["attributes"]
+        assert attributes["user.id"] == "user_123"
+        assert attributes["gen_ai.conversation.id"] == "session_456"
+        assert attributes["tag.tags"] == ["agentic", "rag"]
+        assert attributes["metadata.version"] == "1.0.0"  # Phoenix parses and flattens it
+        assert attributes["session.id"] == session_id  # the aiobs session
+    llm = next(s for s in spans if s["span_kind"] == "LLM")["attributes"]
+    assert llm["llm.token_count.prompt"] == 21 and llm["llm.token_count.completion"] == 9
+    tool = next(s for s in spans if s["span_kind"] == "TOOL")["attributes"]
+    assert tool["tool.name"] == "retrieve_context"
+    # Phoenix's Sessions view groups traces by session.id: the aiobs session here
+    url = f"{phoenix.base_url}/v1/projects/{project}/sessions"
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        sessions = json.load(reply)["data"]
+    assert [s["session_id"] for s in sessions] == [session_id]

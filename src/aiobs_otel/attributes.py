@@ -204,3 +204,26 @@ AIOBS_EXTERNAL_TRANSPORT = "aiobs.external.transport"
 # LLMOps-style middleware: the service name given to it (service.name itself is
 # a Resource attribute, fixed per process: set OTEL_SERVICE_NAME).
 AIOBS_SERVICE_NAME = "aiobs.service.name"
+
+# --- span kinds, trace context, transactions, crawls: what the names above leave out
+# Instrumentation scope of the trace, transaction and crawl spans (events of
+# the JSON export, like @observe functions).
+SCOPE_TRACING = "aiobs_otel.tracing"
+# On a generation span: true when an LLM span below it (a provider call) reported
+# the token usage, which the generation then leaves to it (no double count).
+AIOBS_USAGE_REPORTED_BELOW = "aiobs.usage.reported_below"
+# Transactions: llmops's unique id (uuid4 hex) and the status given at its end.
+AIOBS_TRANSACTION_ID = "aiobs.transaction.id"
+AIOBS_TRANSACTION_STATUS = "aiobs.transaction.status"
+# Crawl sessions, pages and events (llmops's crawl.* counters, namespaced).
+AIOBS_CRAWL_PROVIDER = "aiobs.crawl.provider"
+AIOBS_CRAWL_QUERY = "aiobs.crawl.query"  # JSON, secrets redacted
+AIOBS_CRAWL_PAGES_OK = "aiobs.crawl.pages_ok"
+AIOBS_CRAWL_PAGES_FAIL = "aiobs.crawl.pages_fail"
+AIOBS_CRAWL_EVENTS_TOTAL = "aiobs.crawl.events_total"
+AIOBS_CRAWL_EVENTS_FAIL = "aiobs.crawl.events_fail"
+AIOBS_CRAWL_EVENT_TYPE = "aiobs.crawl.event_type"
+AIOBS_CRAWL_STATUS = "aiobs.crawl.status"  # "ok" | "failed"
+AIOBS_CRAWL_FAILURE_REASON = "aiobs.crawl.failure_reason"
+URL_FULL = "url.full"  # secret query values and credentials replaced
+HTTP_RESPONSE_STATUS_CODE = "http.response.status_code"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from typing import Any, TypeVar, overload
 
 from .functions import FunctionCall, FunctionSpec
+from .observe_options import make_options
 from .values import MAX_ITEMS
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,6 +24,7 @@ def _wrap_function(func: Callable[..., Any], spec: FunctionSpec) -> Callable[...
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         call = FunctionCall(spec, args, kwargs)
         call.enter()
+        call.catch_locals()
         try:
             result = func(*args, **kwargs)
         except BaseException as exc:
@@ -42,7 +44,9 @@ def _wrap_coroutine(func: Callable[..., Any], spec: FunctionSpec) -> Callable[..
         call = FunctionCall(spec, args, kwargs)
         call.enter()
         try:
-            result = await func(*args, **kwargs)
+            coroutine = func(*args, **kwargs)
+            call.watch_frame(coroutine)
+            result = await coroutine
         except BaseException as exc:
             call.exit()
             call.finish(error=exc)
@@ -83,6 +87,7 @@ def _wrap_generator(func: Callable[..., Any], spec: FunctionSpec) -> Callable[..
         call.enter()
         try:
             gen = func(*args, **kwargs)
+            call.watch_frame(gen)
             item = next(gen)
             while True:
                 call.exit()
@@ -121,6 +126,7 @@ def _wrap_async_generator(func: Callable[..., Any], spec: FunctionSpec) -> Calla
         call.enter()
         try:
             agen = func(*args, **kwargs)
+            call.watch_frame(agen)
             item = await agen.__anext__()
             while True:
                 call.exit()
@@ -163,6 +169,15 @@ def observe(
     capture_result: bool = True,
     enh_prompt: bool = False,
     auto_enhance_after: int | None = None,
+    kind: str = "function",
+    metadata: Mapping[str, Any] | None = None,
+    capture_locals: bool | Sequence[str] = False,
+    capture_self: bool = False,
+    model: str | None = None,
+    evals: Sequence[Any] | None = None,
+    evaluation: bool = False,
+    sample_rate: float | None = None,
+    evaluation_metadata: Mapping[str, Any] | None = None,
 ) -> Callable[[F], F]: ...
 
 
@@ -174,6 +189,15 @@ def observe(
     capture_result: bool = True,
     enh_prompt: bool = False,
     auto_enhance_after: int | None = None,
+    kind: str = "function",
+    metadata: Mapping[str, Any] | None = None,
+    capture_locals: bool | Sequence[str] = False,
+    capture_self: bool = False,
+    model: str | None = None,
+    evals: Sequence[Any] | None = None,
+    evaluation: bool = False,
+    sample_rate: float | None = None,
+    evaluation_metadata: Mapping[str, Any] | None = None,
 ) -> Any:
     """Trace each call of a function (sync, async, generator or async generator).
 
@@ -185,15 +209,31 @@ def observe(
         @observe(name="summarize", enh_prompt=True, auto_enhance_after=10)
         async def summarize(text: str) -> str: ...
 
+        @observe(kind="tool", metadata={"component": "search"})
+        def search(query: str) -> list[str]: ...
+
+        @observe(kind="generation", model="gpt-4o-mini", evals=["correctness"])
+        def answer(prompt: str) -> ChatCompletion: ...
+
     Arguments and the result are recorded as safe, truncated JSON (turn either
     off with ``capture_args=False`` / ``capture_result=False``); an exception is
-    recorded on the span and re-raised unchanged.
+    recorded on the span and re-raised unchanged. ``kind`` is one of
+    ``function``, ``generation``, ``agent``, ``tool``, ``retriever``;
+    ``capture_locals`` (True or a list of names) records the function's local
+    variables when it returns, ``capture_self`` the attributes of ``self``.
+    A bad option raises ``ValueError`` here, when the function is decorated.
     """
 
     def decorate(target: Callable[..., Any]) -> Callable[..., Any]:
+        options = make_options(
+            target, kind=kind, metadata=metadata, capture_locals=capture_locals,
+            capture_self=capture_self, model=model, evals=evals, evaluation=evaluation,
+            sample_rate=sample_rate, evaluation_metadata=evaluation_metadata,
+        )  # fmt: skip
         spec = FunctionSpec(
-            target, name, capture_args, capture_result, enh_prompt, auto_enhance_after
-        )
+            target, name, capture_args, capture_result, enh_prompt, auto_enhance_after,
+            options=options,
+        )  # fmt: skip
         if inspect.isasyncgenfunction(target):
             return _wrap_async_generator(target, spec)
         if inspect.iscoroutinefunction(target):

@@ -25,6 +25,7 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from . import attributes as A
 from .processors import SessionSpanProcessor, StampSource
+from .trace_context import ContextSpanProcessor
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -199,6 +200,8 @@ def attach(provider: TracerProvider, current_stamp: StampSource) -> None:
             )
         return
     provider.add_span_processor(SessionSpanProcessor(current_stamp))
+    # trace-context attributes on every span, and who reported a generation's usage
+    provider.add_span_processor(ContextSpanProcessor())
     _attached[provider] = current_stamp
     _stream_to_sqs(provider)
 

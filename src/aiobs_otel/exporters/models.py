@@ -73,6 +73,12 @@ class FunctionEvent(BaseModel):
     enh_prompt: bool = False
     enh_prompt_id: str | None = None
     auto_enhance_after: int | None = None
+    # aiobs-otel's additions (aiobs's own models ignore them): the span kind
+    # (function, generation, agent, tool, retriever, trace, transaction, crawl,
+    # crawl_page, crawl_event) and a generation's model and token usage.
+    kind: str = "function"
+    model: str | None = None
+    usage: dict[str, Any] | None = None
 
 
 class ObservedEvent(Event):

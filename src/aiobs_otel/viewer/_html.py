@@ -22,6 +22,8 @@ ul.tree, ul.tree ul { list-style: none; padding-left: 1.2em; margin: 0; }
 ul.tree { padding-left: 0; } details > summary { cursor: pointer; }
 .function { color: #1f4fbf; font-weight: 600; } .provider { color: #177245; font-weight: 600; }
 .error, .error .function, .error .provider { color: #c0182b; }
+.kind { background: #e6f4f1; color: #0d6b5c; border-radius: 3px; padding: 0 .35em;
+  font-size: .85em; }
 .model { color: #8a2c8f; } .dur { color: #9a6700; } .tok { color: #667; font-size: .9em; }
 .preview { color: #667; font-style: italic; margin-left: 1.2em; }
 .errtext { color: #c0182b; margin-left: 1.2em; }
@@ -83,6 +85,8 @@ def _session(view: SessionView) -> str:
 def _headline(node: Node) -> str:
     name = f"{node.title}()" if node.kind == "function" else node.title
     out = f'<span class="{node.kind}">{escape(name)}</span>'
+    if node.kind == "function" and node.span_kind != "function":
+        out += f' <span class="kind">{escape(node.span_kind)}</span>'
     if node.model:
         out += f' <span class="model">{escape(node.model)}</span>'
     out += f' <span class="dur">{escape(format_duration(node.duration_ms))}</span>'

@@ -37,6 +37,7 @@ class Node:
     parent_span_id: str | None
     session_id: str
     children: list[Node] = field(default_factory=list)
+    span_kind: str = "function"  # a function node's kind: generation, agent, tool, trace...
 
     def walk(self, depth: int = 0) -> list[tuple[int, Node]]:
         """This node and its descendants, depth-first, with their depth."""
@@ -112,19 +113,21 @@ def _start(node: Node) -> float:
 
 
 def _function_node(event: dict[str, Any]) -> Node:
+    model = event.get("model")
     return Node(
         kind="function",
         title=str(event.get("name") or event.get("api")),
-        model=None,
+        model=str(model) if model else None,
         started_at=event["started_at"],
         duration_ms=event["duration_ms"],
         error=event.get("error"),
-        tokens=None,
+        tokens=_tokens(event.get("usage")),
         preview=_short(event.get("result")),
         detail={k: event.get(k) for k in ("api", "args", "kwargs", "result", "error", "callsite")},
         span_id=event.get("span_id"),
         parent_span_id=event.get("parent_span_id"),
         session_id=event["session_id"],
+        span_kind=str(event.get("kind") or "function"),
     )
 
 

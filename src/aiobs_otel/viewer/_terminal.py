@@ -71,6 +71,8 @@ def _label(node: Node) -> Any:
     failed = node.error is not None
     if node.kind == "function":
         text = Text(f"{node.title}()", style="bold red" if failed else "bold blue")
+        if node.span_kind != "function":
+            text.append(f" [{node.span_kind}]", style="cyan")
     else:
         text = Text(node.title, style="bold red" if failed else "green")
     if node.model:
