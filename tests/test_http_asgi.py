@@ -297,3 +297,31 @@ def test_resume_reads_the_request_fastapi_injects_when_nothing_else_traces_it(
     assert format(span.parent.span_id, "016x") == REMOTE_SPAN
     # the handler got its own arguments only; the request FastAPI injected was taken out
     assert json.loads(str((span.attributes or {})["aiobs.function.kwargs"])) == {"user_id": "123"}
+
+
+def test_on_request_can_open_the_trace_context(
+    standin: StandIn, spans: InMemorySpanExporter, observer: Observer
+) -> None:
+    """The documented hook: a user id from a header, tags and metadata, on every
+    span of the request (the span-kinds issue's trace context)."""
+
+    def context_of(scope: Mapping[str, Any]) -> dict[str, Any]:
+        return {"user_id": request_header(scope, "x-user-id"), "session_id": "conv-9",
+                "tags": ["web", "beta"], "metadata": {"channel": "api"}}  # fmt: skip
+
+    async def handler(request: Any) -> JSONResponse:
+        return JSONResponse(lookup("5"))
+
+    app = instrument_asgi_app(Starlette(routes=[Route("/x", handler)]), on_request=context_of)
+    observer.observe()
+    with serve_in_thread(app) as url:
+        assert get(f"{url}/x", **{"x-user-id": "dora"}).status_code == 200
+        finished = wait_for(spans, 2)
+    server = server_span(finished)
+    [function] = [s for s in finished if s.name == "lookup"]
+    for span in (server, function):
+        attrs = dict(span.attributes or {})
+        assert attrs["user.id"] == "dora"
+        assert attrs["gen_ai.conversation.id"] == "conv-9"
+        assert attrs["tag.tags"] == ("web", "beta")
+        assert json.loads(str(attrs["metadata"])) == {"channel": "api"}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from . import instrumenting, pipeline, process_hooks, spans
+from . import env, instrumenting, pipeline, process_hooks, spans
 from . import labels as label_rules
 from .exporters import shepherd
 from .exporters.base import ExportResult, Payload
@@ -136,6 +136,7 @@ class Observer(SessionLabels):
         if pipeline.sdk_disabled():
             return None  # OTEL_SDK_DISABLED=true: nothing was recorded, no file
         active_id = self.session_id
+        _finish_judgements()
         document, batch, flushed = self._collect(include_trace_tree)
         sink: Any = exporter
         if exporter is None and persist:
@@ -308,3 +309,12 @@ class Observer(SessionLabels):
             if self._explicit_provider is not None:
                 spans.use_provider(None)
         instrumenting.uninstrument_switched_on()
+
+
+def _finish_judgements() -> None:
+    """Sampled LLM judgements still running join this flush, within
+    ``AIOBS_EVAL_FLUSH_TIMEOUT`` seconds (default 5); later ones go in the next."""
+    from .evaluations import drain, judge_stats
+
+    if judge_stats().pending:
+        drain(env.number("AIOBS_EVAL_FLUSH_TIMEOUT", 5.0, minimum=0))

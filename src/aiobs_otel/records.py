@@ -59,6 +59,8 @@ class RecordSink(Protocol):
 
     def bridge(self, span_id: int, parent_id: int) -> None: ...
 
+    def recent(self) -> list[SpanRecord]: ...
+
 
 class SessionDirectory:
     """Session id -> the buffer that collects that session's records."""
@@ -82,6 +84,25 @@ class SessionDirectory:
 
     def sink_for(self, session_id: Any) -> RecordSink | None:
         return self._owners.get(session_id) if isinstance(session_id, str) else None
+
+    def find(self, span_id: int) -> tuple[SpanRecord | None, list[SpanRecord]]:
+        """A buffered record by span id (newest first), and the records of its
+        children: what an evaluation naming a span by id looks up. Only spans
+        not yet flushed are found."""
+        with self._lock:
+            sinks = list({id(s): s for s in self._owners.values()}.values())
+        found: SpanRecord | None = None
+        children: list[SpanRecord] = []
+        for sink in sinks:
+            for record in reversed(sink.recent()):
+                facts = record.facts
+                if facts is None:
+                    continue
+                if facts.span_id == span_id and found is None:
+                    found = record
+                elif facts.parent_id == span_id:
+                    children.append(record)
+        return found, children
 
     def take_outside_count(self) -> int:
         with self._lock:

@@ -20,6 +20,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanContext
 
+from ..guard import report_internal_error
 from ._clients import make_ask
 from ._job import JudgeJob
 from ._options import EvalOptions
@@ -93,9 +94,7 @@ def schedule_evaluations(
     try:
         _schedule(options, span_context, inputs, output, response_id, session_id)
     except Exception:
-        if os.environ.get("AIOBS_OTEL_STRICT") == "1":
-            raise
-        logger.warning("aiobs-otel: could not schedule an evaluation", exc_info=True)
+        report_internal_error("scheduling an evaluation")
 
 
 def _schedule(

@@ -1,5 +1,10 @@
 """Recently started spans, so an evaluation can name the span it evaluates by id.
 
+By default the export buffer answers (every span of a session not yet
+flushed: its trace id, and its or a child's response id), at no cost per span.
+Adding ``recent_spans`` to a provider as a span processor also remembers spans
+outside sessions, for about 1 µs per span.
+
 ``record_evaluation(evaluated_span_id=...)`` needs that span's context (its
 trace id) to hang the evaluation span below it. A span processor remembers the
 context of the last ``capacity`` spans started in this process (oldest
@@ -16,9 +21,10 @@ from collections import OrderedDict
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
-from opentelemetry.trace import SpanContext
+from opentelemetry.trace import SpanContext, TraceFlags
 
 from .. import attributes as A
+from ..records import SESSIONS
 
 DEFAULT_CAPACITY = 4096
 
@@ -53,12 +59,30 @@ class RecentSpans(SpanProcessor):
                 self._response_ids.setdefault(parent.span_id, response_id)
 
     def find(self, span_id: int) -> SpanContext | None:
+        """The span's context: remembered by this processor when it is attached
+        to the provider, else from the export buffer (spans not yet flushed)."""
         with self._lock:
-            return self._contexts.get(span_id)
+            known = self._contexts.get(span_id)
+        if known is not None:
+            return known
+        record, _ = SESSIONS.find(span_id)
+        if record is None or record.facts is None:
+            return None
+        return SpanContext(record.facts.trace_id, span_id, is_remote=False,
+                           trace_flags=TraceFlags(TraceFlags.SAMPLED))  # fmt: skip
 
     def response_id(self, span_id: int) -> str | None:
+        """The span's response id, or the one a child of it ended with."""
         with self._lock:
-            return self._response_ids.get(span_id)
+            known = self._response_ids.get(span_id)
+        if known is not None:
+            return known
+        record, children = SESSIONS.find(span_id)
+        for candidate in ([record] if record is not None else []) + children:
+            value = getattr(candidate, "response_id", None)
+            if isinstance(value, str) and value:
+                return value
+        return None
 
     def shutdown(self) -> None:
         with self._lock:

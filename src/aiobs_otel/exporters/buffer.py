@@ -84,6 +84,11 @@ class ExportBuffer:
             self._records = merged[: self.max]
             self._dropped += batch.dropped + overflow
 
+    def recent(self) -> list[SpanRecord]:
+        """A copy of what is buffered (oldest first), for lookups by span id."""
+        with self._lock:
+            return list(self._records)
+
     def clear(self) -> None:
         with self._lock:
             self._records = []

@@ -4,26 +4,17 @@ and response hooks without a try, so a bug of ours must stop here."""
 from __future__ import annotations
 
 import functools
-import logging
-import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-logger = logging.getLogger("aiobs_otel")
+from ..guard import report_internal_error
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def report_error(where: str) -> None:
-    """Log the exception being handled; re-raise it under our own tests
-    (``AIOBS_OTEL_STRICT=1``) so they cannot hide a bug. Call from ``except``."""
-    if os.environ.get("AIOBS_OTEL_STRICT") == "1":
-        raise
-    logger.warning(
-        "aiobs-otel: internal error in %s; your code still runs, with less telemetry",
-        where,
-        exc_info=True,
-    )
+    """Log the exception being handled (re-raised under our tests); from ``except``."""
+    report_internal_error(where)
 
 
 def guarded(where: str) -> Callable[[_F], _F]:

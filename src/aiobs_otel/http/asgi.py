@@ -54,7 +54,7 @@ def request_header(scope: Mapping[str, Any], name: str) -> str | None:
     return None
 
 
-def _valid_attributes(value: Any) -> dict[str, AttributeValue]:
+def _valid_attributes(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -63,8 +63,11 @@ def _valid_attributes(value: Any) -> dict[str, AttributeValue]:
             type(value).__name__,
         )
         return {}
-    valid: dict[str, AttributeValue] = {}
+    valid: dict[str, Any] = {}
     for key, item in value.items():
+        if key in ("user_id", "session_id", "tags", "metadata"):
+            valid[key] = item  # the trace context's keywords, checked where they are used
+            continue
         ok = isinstance(item, _ATTRIBUTE_SCALARS) or (
             isinstance(item, (list, tuple)) and all(isinstance(i, _ATTRIBUTE_SCALARS) for i in item)
         )
@@ -95,11 +98,14 @@ class RequestContextMiddleware:
         if not attributes:
             await self.app(scope, receive, send)
             return
-        with request_attributes(attributes):
+        with request_attributes(attributes) as context:
+            server = trace.get_current_span()  # started before the hook ran
+            if server.is_recording():
+                server.set_attributes(context.span_attributes)
             await self.app(scope, receive, send)
 
-    def _attributes(self, scope: Scope) -> dict[str, AttributeValue]:
-        attributes: dict[str, AttributeValue] = {}
+    def _attributes(self, scope: Scope) -> dict[str, Any]:
+        attributes: dict[str, Any] = {}
         try:
             attach_processor()
             if self.service_name:
@@ -115,9 +121,6 @@ class RequestContextMiddleware:
                 )
                 returned = None
             attributes.update(_valid_attributes(returned))
-        span = trace.get_current_span()
-        if attributes and span.is_recording():
-            span.set_attributes(attributes)
         return attributes
 
 
