@@ -7,11 +7,14 @@ redacted everywhere."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -217,8 +220,9 @@ def test_each_service_wrote_its_own_session(run: Run) -> None:
 
 
 def test_the_two_exports_join_into_one_tree(run: Run) -> None:
-    """The viewer-side join (aiobs_otel.viewer.join) on the real exports, with
-    the handoff the lead's export will carry computed here from A's spans."""
+    """Each export names how it joins the other: B the trace it continues (A's
+    HTTP client span), A that client span's nearest event; the viewer-side join
+    makes one tree of the two files."""
     from aiobs_otel.http.trace_links import anchor
     from aiobs_otel.viewer.join import join_traces
 
@@ -228,13 +232,32 @@ def test_the_two_exports_join_into_one_tree(run: Run) -> None:
     handoff = call_to_b(run)
     found = anchor(int(handoff.span_id, 16), bridges, exported)
     assert found is not None
-    a_doc = {**run.a, "trace_links": {"handoffs": {handoff.span_id: format(found, "016x")}}}
-    [joined] = join_traces([a_doc, run.b])
+    assert run.a["trace_links"]["handoffs"][handoff.span_id] == format(found, "016x")
+    trace_id = run.otlp[0].trace_id
+    assert {"trace_id": trace_id, "parent_span_id": handoff.span_id} in run.b["trace_links"][
+        "continues"
+    ]
+    [joined] = join_traces([run.a, run.b])
     assert joined.sources == {0, 1}
     [root] = joined.roots
     assert (root.event["name"], root.source) == ("handle", 0)
     children = [(c.event.get("name") or c.event.get("api"), c.source) for c in root.children]
     assert children == [("answer", 0), ("handle", 1)]
-    # without the handoff the exports still share the trace, as two roots
-    [apart] = join_traces([run.a, run.b])
+    # without A's handoffs the exports still share the trace, as two roots
+    apart_a = {**run.a, "trace_links": {"continues": [], "handoffs": {}}}
+    [apart] = join_traces([apart_a, run.b])
     assert [r.source for r in apart.roots] == [0, 1]
+
+
+def test_the_viewer_shows_one_tree_for_both_files(run: Run, tmp_path: Path) -> None:
+    from aiobs_otel.cli import main
+
+    a_file, b_file = tmp_path / "a.json", tmp_path / "b.json"
+    a_file.write_text(json.dumps(run.a))
+    b_file.write_text(json.dumps(run.b))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["view", str(a_file), str(b_file), "--html", str(tmp_path / "t.html")]) == 0
+    page = (tmp_path / "t.html").read_text()
+    assert page.count(f"trace {run.otlp[0].trace_id}") == 1  # one tree for the trace
+    assert f"[{a_file}]" in page and f"[{b_file}]" in page

@@ -18,7 +18,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "view":
-        return _view(args.file, args.html)
+        return _view(args.files, args.html)
     if args.command == "standin":
         return _standin(args.port)
     if args.command == "demo":
@@ -39,8 +39,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("topic", nargs="?", help="what the pipeline researches")
     demo.add_argument("--out", metavar="FILE.json", help="default: ./<session-id>.json")
-    view = commands.add_parser("view", help="show an ObservabilityExport JSON file as a tree")
-    view.add_argument("file", metavar="FILE.json")
+    view = commands.add_parser(
+        "view", help="show ObservabilityExport JSON files as trees (several: one tree per trace)"
+    )
+    view.add_argument("files", metavar="FILE.json", nargs="+")
     view.add_argument("--html", metavar="OUT", help="write a self-contained HTML page instead")
     standin = commands.add_parser(
         "standin", help="serve the offline OpenAI / Gemini stand-in until Ctrl-C"
@@ -49,18 +51,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _view(file: str, html_out: str | None) -> int:
-    from .viewer import MISSING_RICH, ViewerInputError, load_export, render_html
+def _view(files: list[str], html_out: str | None) -> int:
+    """One file: a tree per session. Several (one per service): a tree per trace."""
+    from .viewer import MISSING_RICH, ViewerInputError, load_export, merge_exports, render_html
 
     try:
-        export = load_export(file)
+        exports = [load_export(file) for file in files]
     except ViewerInputError as exc:
         print(f"aiobs-otel view: {exc}", file=sys.stderr)
         return 2
+    by_trace = len(exports) > 1
+    export = merge_exports(exports, files) if by_trace else exports[0]
     if html_out is not None:
         try:
             with open(html_out, "w", encoding="utf-8") as out:
-                out.write(render_html(export, title=f"aiobs-otel trace: {file}"))
+                page = render_html(export, title=f"aiobs-otel trace: {' '.join(files)}",
+                                   by_trace=by_trace)  # fmt: skip
+                out.write(page)
         except OSError as exc:
             print(f"aiobs-otel view: cannot write {html_out}: {exc}", file=sys.stderr)
             return 2
@@ -73,7 +80,7 @@ def _view(file: str, html_out: str | None) -> int:
         return 1
     from .viewer import render_terminal
 
-    render_terminal(export, Console())
+    render_terminal(export, Console(), by_trace=by_trace)
     return 0
 
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import TracerProvider
 
-from . import env, instrumenting, pipeline, process_hooks, spans
+from . import instrumenting, pipeline, process_hooks, spans
 from . import labels as label_rules
+from .evaluations import finish_pending_judgements
 from .exporters import shepherd
 from .exporters.base import ExportResult, Payload
 from .exporters.buffer import Batch, ExportBuffer, max_from_env
@@ -136,7 +137,7 @@ class Observer(SessionLabels):
         if pipeline.sdk_disabled():
             return None  # OTEL_SDK_DISABLED=true: nothing was recorded, no file
         active_id = self.session_id
-        _finish_judgements()
+        finish_pending_judgements()
         document, batch, flushed = self._collect(include_trace_tree)
         sink: Any = exporter
         if exporter is None and persist:
@@ -184,7 +185,9 @@ class Observer(SessionLabels):
         self, include_trace_tree: bool
     ) -> tuple[dict[str, Any], Batch, list[SessionRecord]]:
         batch = self._buffer.drain()
-        conversion = convert_records(batch.records, batch.bridges, report_unconvertible)
+        conversion = convert_records(
+            batch.records, batch.bridges, report_unconvertible, batch.remote_parents
+        )
         with self._lock:
             flushed = list(self._sessions.values())
             self.end()  # a flush closes the session, as in aiobs
@@ -309,12 +312,3 @@ class Observer(SessionLabels):
             if self._explicit_provider is not None:
                 spans.use_provider(None)
         instrumenting.uninstrument_switched_on()
-
-
-def _finish_judgements() -> None:
-    """Sampled LLM judgements still running join this flush, within
-    ``AIOBS_EVAL_FLUSH_TIMEOUT`` seconds (default 5); later ones go in the next."""
-    from .evaluations import drain, judge_stats
-
-    if judge_stats().pending:
-        drain(env.number("AIOBS_EVAL_FLUSH_TIMEOUT", 5.0, minimum=0))

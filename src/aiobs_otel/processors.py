@@ -49,7 +49,9 @@ class SessionSpanProcessor(SpanProcessor):
         if parent is not None and (scope is None or scope.name not in A.RECORDED_SCOPES):
             sink = SESSIONS.sink_for(session_id)
             if sink is not None:
-                sink.bridge(span.get_span_context().span_id, parent.span_id)
+                context = span.get_span_context()
+                remote = context.trace_id if parent.is_remote else None
+                sink.bridge(context.span_id, parent.span_id, remote)
 
     def _stamp(self, span: Span, parent_context: Context | None) -> object:
         parent = span.parent

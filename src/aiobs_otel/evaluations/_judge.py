@@ -20,6 +20,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanContext
 
+from .. import env
 from ..guard import report_internal_error
 from ._clients import make_ask
 from ._job import JudgeJob
@@ -188,3 +189,13 @@ def _drain_at_exit() -> None:
     result = drain(timeout, cancel_pending=True)
     if result.abandoned:
         logger.warning("aiobs-otel: %d evaluation(s) abandoned at exit", result.abandoned)
+
+
+FLUSH_TIMEOUT_ENV = "AIOBS_EVAL_FLUSH_TIMEOUT"
+
+
+def finish_pending_judgements() -> None:
+    """Before a flush: judgements still running join it, within
+    ``AIOBS_EVAL_FLUSH_TIMEOUT`` seconds (default 5); later ones go in the next."""
+    if judge_stats().pending:
+        drain(env.number(FLUSH_TIMEOUT_ENV, 5.0, minimum=0))

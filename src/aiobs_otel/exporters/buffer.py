@@ -30,6 +30,9 @@ class Batch:
     records: list[SpanRecord]
     bridges: dict[int, int] = field(default_factory=dict)
     dropped: int = 0
+    # remote parent span id -> trace id: spans of this process whose parent is
+    # in another service (the export names the traces it continues)
+    remote_parents: dict[int, int] = field(default_factory=dict)
 
 
 def max_from_env() -> int:
@@ -43,6 +46,7 @@ class ExportBuffer:
         self._lock = threading.Lock()
         self._records: list[SpanRecord] = []
         self._bridges: dict[int, int] = {}
+        self._remote_parents: dict[int, int] = {}
         self._dropped = 0
         self.max = max_buffered_spans or max_from_env()
 
@@ -61,19 +65,24 @@ class ExportBuffer:
                 MAX_BUFFER_ENV,
             )
 
-    def bridge(self, span_id: int, parent_id: int) -> None:
-        """Remember that another instrumentation's span ``span_id`` hangs below ``parent_id``."""
+    def bridge(self, span_id: int, parent_id: int, remote_trace_id: int | None = None) -> None:
+        """Remember that a span that leaves no record, ``span_id``, hangs below
+        ``parent_id`` (in another process when ``remote_trace_id`` is given)."""
         with self._lock:
             self._bridges[span_id] = parent_id
             if len(self._bridges) > self.max:
                 del self._bridges[next(iter(self._bridges))]
+            if remote_trace_id is not None:
+                self._remote_parents[parent_id] = remote_trace_id
 
     def drain(self) -> Batch:
         """Take every record (the bridges stay: later spans may need them)."""
         with self._lock:
-            batch = Batch(self._records, dict(self._bridges), self._dropped)
+            batch = Batch(self._records, dict(self._bridges), self._dropped,
+                          self._remote_parents)  # fmt: skip
             self._records = []
             self._dropped = 0
+            self._remote_parents = {}
         return batch
 
     def restore(self, batch: Batch) -> None:
@@ -83,6 +92,7 @@ class ExportBuffer:
             overflow = max(0, len(merged) - self.max)
             self._records = merged[: self.max]
             self._dropped += batch.dropped + overflow
+            self._remote_parents = {**batch.remote_parents, **self._remote_parents}
 
     def recent(self) -> list[SpanRecord]:
         """A copy of what is buffered (oldest first), for lookups by span id."""
@@ -93,6 +103,7 @@ class ExportBuffer:
         with self._lock:
             self._records = []
             self._bridges = {}
+            self._remote_parents = {}
             self._dropped = 0
 
     @property

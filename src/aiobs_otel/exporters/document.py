@@ -28,12 +28,15 @@ class Conversion:
     session_ids: set[str] = field(default_factory=set)
     # Evaluations whose evaluated event is not in this export (an earlier flush).
     evaluations: list[dict[str, Any]] = field(default_factory=list)
+    # How this export joins those of other services (see ``trace_links``).
+    trace_links: dict[str, Any] = field(default_factory=dict)
 
 
 def convert_records(
     records: Iterable[SpanRecord],
     bridges: Mapping[int, int],
     on_error: Callable[[SpanRecord], None] | None = None,
+    remote_parents: Mapping[int, int] | None = None,
 ) -> Conversion:
     """Turn buffered records into event dicts; a record that fails to convert
     is reported through ``on_error`` and left out, never fatal."""
@@ -72,7 +75,36 @@ def convert_records(
         _merge_completions(result.events, completions)
     if attachments:
         _attach(result, attachments)
+    result.trace_links = trace_links(bridges, exported, remote_parents or {})
     return result
+
+
+def trace_links(
+    bridges: Mapping[int, int], exported: set[int], remote_parents: Mapping[int, int]
+) -> dict[str, Any]:
+    """How this export joins other services' exports of the same trace:
+
+    * ``continues``: the spans of other services this process's part of a
+      trace hangs below (``{trace_id, parent_span_id}``, from the incoming
+      ``traceparent``);
+    * ``handoffs``: span ids that are not events here (the HTTP client span a
+      called service names as its parent) -> the nearest event above them.
+    ``aiobs-otel view a.json b.json`` joins files with them into one tree.
+    """
+    continues = [
+        {"trace_id": format(trace_id, "032x"), "parent_span_id": format(parent, "016x")}
+        for parent, trace_id in remote_parents.items()
+    ]
+    handoffs: dict[str, str] = {}
+    for span_id in bridges:
+        anchor = bridges.get(span_id)
+        for _ in range(256):  # the nearest event above; a corrupt map must not loop
+            if anchor is None or anchor in exported:
+                break
+            anchor = bridges.get(anchor)
+        if anchor is not None:
+            handoffs[format(span_id, "016x")] = format(anchor, "016x")
+    return {"continues": continues, "handoffs": handoffs}
 
 
 def _attach(
@@ -225,4 +257,5 @@ def assemble(
         # Added to aiobs's document (its models ignore keys they do not know):
         "cost_totals": cost_totals(conversion.events + conversion.function_events, sessions),
         "evaluations": conversion.evaluations,
+        "trace_links": conversion.trace_links or {"continues": [], "handoffs": {}},
     }

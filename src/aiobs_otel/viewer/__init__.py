@@ -3,6 +3,7 @@
 from ._html import render_html
 from ._model import Node, SessionView, ViewerInputError, build_views, load_export
 from ._terminal import MISSING_RICH, render_terminal
+from .merge import merge_exports
 
 __all__ = [
     "MISSING_RICH",
@@ -11,6 +12,7 @@ __all__ = [
     "ViewerInputError",
     "build_views",
     "load_export",
+    "merge_exports",
     "render_html",
     "render_terminal",
 ]

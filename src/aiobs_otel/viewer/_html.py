@@ -38,8 +38,10 @@ pre { background: #f1f2f6; padding: .6em; overflow: auto; max-height: 24em; font
 """
 
 
-def render_html(export: ObservabilityExport, *, title: str = "aiobs-otel trace") -> str:
-    views = build_views(export)
+def render_html(
+    export: ObservabilityExport, *, title: str = "aiobs-otel trace", by_trace: bool = False
+) -> str:
+    views = build_views(export, by_trace=by_trace)
     generated = datetime.fromtimestamp(export.generated_at, timezone.utc)
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -87,6 +89,8 @@ def _headline(node: Node) -> str:
     out = f'<span class="{node.kind}">{escape(name)}</span>'
     if node.kind == "function" and node.span_kind != "function":
         out += f' <span class="kind">{escape(node.span_kind)}</span>'
+    if node.source:
+        out += f' <span class="model">[{escape(node.source)}]</span>'
     if node.model:
         out += f' <span class="model">{escape(node.model)}</span>'
     out += f' <span class="dur">{escape(format_duration(node.duration_ms))}</span>'

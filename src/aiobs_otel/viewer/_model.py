@@ -38,6 +38,8 @@ class Node:
     session_id: str
     children: list[Node] = field(default_factory=list)
     span_kind: str = "function"  # a function node's kind: generation, agent, tool, trace...
+    trace_id: str | None = None
+    source: str | None = None  # the file it came from, when several are shown
 
     def walk(self, depth: int = 0) -> list[tuple[int, Node]]:
         """This node and its descendants, depth-first, with their depth."""
@@ -51,9 +53,12 @@ class Node:
 class SessionView:
     session: Session | None
     roots: list[Node]
+    label: str | None = None  # instead of the session's name (one trace across files)
 
     @property
     def title(self) -> str:
+        if self.label is not None:
+            return self.label
         if self.session is None:
             return NO_SESSION
         if self.session.name and self.session.name != self.session.id:
@@ -85,17 +90,16 @@ def load_export(path: str) -> ObservabilityExport:
         ) from None
 
 
-def build_views(export: ObservabilityExport) -> list[SessionView]:
-    """Sessions in start order, each with its forest of nodes (children by start)."""
-    nodes = [_provider_node(e.model_dump()) for e in export.events]
-    nodes += [_function_node(e.model_dump()) for e in export.function_events]
-    by_span = {n.span_id: n for n in nodes if n.span_id}
-    roots: list[Node] = []
-    for node in nodes:
-        parent = by_span.get(node.parent_span_id or "")
-        (parent.children if parent is not None and parent is not node else roots).append(node)
-    for node in nodes:
-        node.children.sort(key=lambda n: n.started_at)
+def build_views(export: ObservabilityExport, *, by_trace: bool = False) -> list[SessionView]:
+    """Sessions in start order, each with its forest of nodes (children by
+    start); ``by_trace``: one view per trace instead (files of several services)."""
+    roots = _forest(export)
+    if by_trace:
+        traces: dict[str, list[Node]] = {}
+        for root in sorted(roots, key=_start):
+            traces.setdefault(root.trace_id or "?", []).append(root)
+        return [SessionView(None, found, label=f"trace {trace_id}")
+                for trace_id, found in traces.items()]  # fmt: skip
     sessions = sorted(export.sessions, key=lambda s: s.started_at)
     known = {s.id for s in sessions}
     views = [
@@ -106,6 +110,19 @@ def build_views(export: ObservabilityExport) -> list[SessionView]:
     if orphans:
         views.append(SessionView(None, orphans))
     return views
+
+
+def _forest(export: ObservabilityExport) -> list[Node]:
+    nodes = [_provider_node(e.model_dump()) for e in export.events]
+    nodes += [_function_node(e.model_dump()) for e in export.function_events]
+    by_span = {n.span_id: n for n in nodes if n.span_id}
+    roots: list[Node] = []
+    for node in nodes:
+        parent = by_span.get(node.parent_span_id or "")
+        (parent.children if parent is not None and parent is not node else roots).append(node)
+    for node in nodes:
+        node.children.sort(key=lambda n: n.started_at)
+    return roots
 
 
 def _start(node: Node) -> float:
@@ -128,6 +145,8 @@ def _function_node(event: dict[str, Any]) -> Node:
         parent_span_id=event.get("parent_span_id"),
         session_id=event["session_id"],
         span_kind=str(event.get("kind") or "function"),
+        trace_id=event.get("trace_id"),
+        source=event.get("source"),
     )
 
 
@@ -154,6 +173,8 @@ def _provider_node(event: dict[str, Any]) -> Node:
         span_id=event.get("span_id"),
         parent_span_id=event.get("parent_span_id"),
         session_id=event["session_id"],
+        trace_id=event.get("trace_id"),
+        source=event.get("source"),
     )
 
 

@@ -18,11 +18,13 @@ MISSING_RICH = (
 )
 
 
-def render_terminal(export: ObservabilityExport, console: Console) -> None:
-    """Print one tree per session, then a one-line summary."""
+def render_terminal(
+    export: ObservabilityExport, console: Console, *, by_trace: bool = False
+) -> None:
+    """Print one tree per session (``by_trace``: per trace), then a one-line summary."""
     from rich.text import Text
 
-    views = build_views(export)
+    views = build_views(export, by_trace=by_trace)
     for view in views:
         console.print(_session_tree(view))
         console.print()
@@ -75,6 +77,8 @@ def _label(node: Node) -> Any:
             text.append(f" [{node.span_kind}]", style="cyan")
     else:
         text = Text(node.title, style="bold red" if failed else "green")
+    if node.source:
+        text.append(f"  [{node.source}]", style="dim cyan")
     if node.model:
         text.append(f"  {node.model}", style="magenta")
     text.append(f"  {format_duration(node.duration_ms)}", style="yellow")
