@@ -11,11 +11,11 @@ API = os.environ.get("EXAMPLE_API", "https://api.example.com")
 from fastapi import FastAPI
 import httpx
 
-from aiobs_otel.http import (
+from aiobs_otel.llmops import (
     LLMOpsASGIMiddleware,
+    TraceManager,
     enable_outbound_http_instrumentation,
 )
-from llmops_pending import TraceManager
 
 app = FastAPI()
 app.add_middleware(LLMOpsASGIMiddleware)

@@ -14,11 +14,24 @@ Usage::
                                    trace_output={...})
 
 Every name maps onto aiobs-otel's own: ``@observe(kind=...)``,
-``aiobs_otel.tracing``, ``aiobs_otel.evaluations``, ``aiobs_otel.cost``.
+``aiobs_otel.tracing``, ``aiobs_otel.evaluations``, ``aiobs_otel.cost``,
+``aiobs_otel.http``.
 """
 
 from ..cost import calculate_cost
 from ..evaluations import record_evaluation
+from ..http import (
+    LLMOpsASGIMiddleware,
+    disable_outbound_http_instrumentation,
+    enable_httpx_instrumentation,
+    enable_outbound_http_instrumentation,
+    enable_requests_instrumentation,
+    enable_urllib_instrumentation,
+    get_injected_headers,
+    outbound_instrumentation_status,
+    resume_external_service,
+    track_external_service,
+)
 from ..tracing import (
     crawl_session,
     end_crawl_session,
@@ -47,18 +60,28 @@ __all__ = [
     "CRAWL_SESSION_SPAN_TYPE",
     "EVALUATION_SPAN_TYPE",
     "TRANSACTION_SPAN_TYPE",
+    "LLMOpsASGIMiddleware",
     "TraceManager",
     "calculate_cost",
     "crawl_session",
+    "disable_outbound_http_instrumentation",
+    "enable_httpx_instrumentation",
+    "enable_outbound_http_instrumentation",
+    "enable_requests_instrumentation",
+    "enable_urllib_instrumentation",
     "end_crawl_session",
     "end_transaction",
+    "get_injected_headers",
     "get_open_transaction_ids",
+    "outbound_instrumentation_status",
     "pricing",
     "record_crawl_event",
     "record_crawl_page",
     "record_evaluation",
+    "resume_external_service",
     "start_crawl_session",
     "start_transaction",
+    "track_external_service",
     "track_function",
     "track_llm_agent",
     "track_llm_call",
