@@ -172,7 +172,7 @@ def test_demo_export_validates_with_aiobs_models(observer: Observer, tmp_path: P
     out = tmp_path / "demo.json"
     pipeline.run("What is an API?", out=str(out), show=False)
     checked = validate_with_aiobs(out)
-    assert len(checked["events"]) == 7
+    assert len(checked["events"]) == 8  # 7 calls of the pipeline, 1 of the judge
     assert checked["function_names"] == [
         "critique",
         "illustrate",

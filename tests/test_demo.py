@@ -22,8 +22,9 @@ def test_demo_writes_a_valid_nested_export(observer: Any, tmp_path: Path) -> Non
     functions = {f.name: f for f in export.function_events}
     assert set(functions) == {"pipeline", "research", "summarize", "critique", "illustrate"}
     apis = sorted(e.api for e in export.events)
+    # the fourth chat call is the sampled judge's, evaluating summarize()
     assert apis == sorted(
-        ["chat.completions.create"] * 3
+        ["chat.completions.create"] * 4
         + ["embeddings.create"]
         + ["models.generate_content"] * 2
         + ["models.generate_videos"]
@@ -36,6 +37,15 @@ def test_demo_writes_a_valid_nested_export(observer: Any, tmp_path: Path) -> Non
     video = next(e for e in export.events if e.api == "models.generate_videos")
     assert video.response["done"] is True
     assert export.enh_prompt_traces == [functions["summarize"].enh_prompt_id]
+    extra = functions["summarize"].model_extra or {}
+    [evaluation] = extra["evaluations"]
+    assert (evaluation["name"], evaluation["label"], evaluation["source"]) == (
+        "correctness", "correct", "llm_judge")  # fmt: skip
+    # every priced call has a cost, and the export totals them
+    costs = [(e.model_extra or {}).get("cost") for e in export.events]
+    assert sum(1 for c in costs if c) >= 5
+    totals = (export.model_extra or {})["cost_totals"]["total"]
+    assert totals["amount"]["USD"] > 0
 
 
 def test_demo_command_shows_the_tree(
@@ -50,4 +60,5 @@ def test_demo_command_shows_the_tree(
     printed = capsys.readouterr().out
     assert f"Export written to {out}" in printed
     assert "illustrate()" in printed and "done, 1 video(s): gs://aiobs-demo/videos/" in printed
-    assert "1 session(s), 7 provider call(s), 5 function call(s), 1 error(s)" in printed
+    assert "1 session(s), 8 provider call(s), 5 function call(s), 1 error(s), cost $" in printed
+    assert "✓ correctness: correct (1.0)" in printed

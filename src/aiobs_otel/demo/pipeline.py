@@ -20,6 +20,7 @@ import time
 from typing import Any
 
 from .. import observe, observer
+from ..evaluations import configure_judge
 from ..install_hints import pip_install
 from .standin import StandIn, static_google_credentials
 
@@ -65,7 +66,9 @@ def research(topic: str, clients: _Clients) -> dict[str, Any]:
     return {"sources": len(texts), "dimensions": len(vectors.data[0].embedding)}
 
 
-@observe(enh_prompt=True, auto_enhance_after=10)
+# A generation evaluated by the sampled LLM judge (every call, here: sample_rate=1.0).
+@observe(kind="generation", enh_prompt=True, auto_enhance_after=10, evals=["correctness"],
+         sample_rate=1.0)  # fmt: skip
 def summarize(topic: str, clients: _Clients) -> str:
     stream = clients.openai.chat.completions.create(
         model="gpt-4o-mini",
@@ -121,6 +124,8 @@ def run(topic: str = DEFAULT_TOPIC, *, out: str | None = None, show: bool = True
     """Run the pipeline against a fresh stand-in; return the export's path."""
     with StandIn(video_polls=2, chunk_delay=0.005) as standin:
         clients = _Clients(standin)
+        # The judge of the sampled evaluations: the stand-in answers judge prompts too.
+        configure_judge(client=clients.openai, model="gpt-4o-mini", seed=7)
         # observe() switches on the instrumentors of the installed SDKs, as in aiobs.
         observer.observe(session_name="aiobs-otel demo", labels={"environment": "demo"})
         try:

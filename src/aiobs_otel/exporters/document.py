@@ -43,7 +43,12 @@ def convert_records(
     result = Conversion()
     cwd = os.getcwd()
     records = list(records)
-    exported = {r.facts.span_id for r in records if r.facts is not None}
+    # the span ids that become events (an evaluation is attached, not an event)
+    exported = {
+        r.facts.span_id
+        for r in records
+        if r.facts is not None and getattr(r, "attachment", None) is None
+    }
     completions: list[tuple[dict[str, Any], str]] = []
     attachments: list[tuple[int, str | None, dict[str, Any], str]] = []
     for record in records:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from ..exporters.models import ObservabilityExport
-from ._model import Node, SessionView, build_views, format_duration
+from ._model import Node, SessionView, build_views, format_duration, total_cost
 
 _CSS = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em; color: #1d2433; background: #fbfbfd; }
@@ -38,6 +38,11 @@ pre { background: #f1f2f6; padding: .6em; overflow: auto; max-height: 24em; font
 """
 
 
+def _cost_phrase(export: ObservabilityExport) -> str:
+    cost = total_cost(export)
+    return f", cost {escape(cost)}" if cost else ""
+
+
 def render_html(
     export: ObservabilityExport, *, title: str = "aiobs-otel trace", by_trace: bool = False
 ) -> str:
@@ -48,7 +53,7 @@ def render_html(
         f'<p class="meta">export version {export.version}, generated '
         f"{generated:%Y-%m-%d %H:%M:%S} UTC · {len(export.sessions)} session(s), "
         f"{len(export.events)} provider call(s), {len(export.function_events)} "
-        "function call(s)</p>",
+        f"function call(s){_cost_phrase(export)}</p>",
     ]
     for view in views:
         body.append(_session(view))
@@ -96,6 +101,10 @@ def _headline(node: Node) -> str:
     out += f' <span class="dur">{escape(format_duration(node.duration_ms))}</span>'
     if node.tokens:
         out += f' <span class="tok">{escape(node.tokens)} tokens</span>'
+    if node.cost:
+        out += f' <span class="tok">{escape(node.cost)}</span>'
+    for evaluation in node.evaluations:
+        out += f' <span class="kind">✓ {escape(evaluation)}</span>'
     return out
 
 

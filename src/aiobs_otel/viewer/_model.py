@@ -40,6 +40,8 @@ class Node:
     span_kind: str = "function"  # a function node's kind: generation, agent, tool, trace...
     trace_id: str | None = None
     source: str | None = None  # the file it came from, when several are shown
+    cost: str | None = None  # "$0.000123"
+    evaluations: list[str] = field(default_factory=list)  # "correctness: correct (1.0)"
 
     def walk(self, depth: int = 0) -> list[tuple[int, Node]]:
         """This node and its descendants, depth-first, with their depth."""
@@ -147,6 +149,8 @@ def _function_node(event: dict[str, Any]) -> Node:
         span_kind=str(event.get("kind") or "function"),
         trace_id=event.get("trace_id"),
         source=event.get("source"),
+        cost=format_cost(event.get("cost")),
+        evaluations=[_evaluation(e) for e in event.get("evaluations") or ()],
     )
 
 
@@ -175,7 +179,37 @@ def _provider_node(event: dict[str, Any]) -> Node:
         session_id=event["session_id"],
         trace_id=event.get("trace_id"),
         source=event.get("source"),
+        cost=format_cost(event.get("cost")),
+        evaluations=[_evaluation(e) for e in event.get("evaluations") or ()],
     )
+
+
+def format_cost(cost: Any) -> str | None:
+    """``$0.000123`` (or the currency's code) for an event's ``cost``; None without one."""
+    if not isinstance(cost, dict) or not isinstance(cost.get("total"), (int, float)):
+        return None
+    currency = cost.get("currency") or "USD"
+    prefix = "$" if currency == "USD" else f"{currency} "
+    return f"{prefix}{cost['total']:.6f}".rstrip("0").rstrip(".")
+
+
+def total_cost(export: ObservabilityExport) -> str | None:
+    """The export's total cost (``cost_totals``), as one phrase."""
+    totals = (export.model_extra or {}).get("cost_totals") or {}
+    amounts = (totals.get("total") or {}).get("amount") or {}
+    parts = [format_cost({"total": v, "currency": c}) for c, v in sorted(amounts.items())]
+    return " + ".join(p for p in parts if p) or None
+
+
+def _evaluation(entry: Any) -> str:
+    if not isinstance(entry, dict):
+        return str(entry)
+    if entry.get("error"):
+        return f"{entry.get('name')}: failed ({entry['error']})"
+    verdict = entry.get("label") or ""
+    if entry.get("score") is not None:
+        verdict = f"{verdict} ({entry['score']})" if verdict else str(entry["score"])
+    return f"{entry.get('name')}: {verdict}"
 
 
 def _operation_state(response: dict[str, Any]) -> str:

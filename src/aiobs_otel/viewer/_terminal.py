@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..exporters.models import ObservabilityExport
 from ..install_hints import pip_install
-from ._model import Node, SessionView, build_views, format_duration
+from ._model import Node, SessionView, build_views, format_duration, total_cost
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -37,6 +37,9 @@ def render_terminal(
     )
     if errors:
         summary.append(f", {errors} error(s)", style="bold red")
+    cost = total_cost(export)
+    if cost:
+        summary.append(f", cost {cost}")
     console.print(summary)
 
 
@@ -84,6 +87,10 @@ def _label(node: Node) -> Any:
     text.append(f"  {format_duration(node.duration_ms)}", style="yellow")
     if node.tokens:
         text.append(f"  {node.tokens} tokens", style="dim")
+    if node.cost:
+        text.append(f"  {node.cost}", style="green")
+    for evaluation in node.evaluations:
+        text.append(f"\n✓ {evaluation}", style="cyan")
     if failed:
         text.append(f"\n{node.error}", style="red")
     elif node.preview:
