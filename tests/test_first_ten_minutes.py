@@ -10,6 +10,7 @@ they write land in the temp directory.
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import shlex
@@ -135,13 +136,46 @@ def test_the_readme_python_imports_work() -> None:
     assert done.returncode == 0, done.stderr
 
 
-def test_the_readme_first_snippet_writes_its_export(tmp_path: Path) -> None:
+def _standin_exports(process: subprocess.Popen[str]) -> dict[str, str]:
+    """The variables ``aiobs-otel standin`` prints, read as a user copies them."""
+    assert process.stdout is not None
+    variables: dict[str, str] = {}
+    while "GOOGLE_API_KEY" not in variables:
+        line = process.stdout.readline()
+        assert line, "aiobs-otel standin ended before printing its variables"
+        if line.strip().startswith("export "):
+            for pair in shlex.split(line.strip())[1:]:
+                name, _, value = pair.partition("=")
+                variables[name] = value
+    return variables
+
+
+def test_the_readme_first_snippet_writes_its_export(checkout: Path) -> None:
+    """Quick start as a user without a key runs it: the stand-in the README
+    names, its printed variables, then the snippet; the chat call is recorded
+    with nothing else to do."""
     first = _python_blocks()[0]
-    done = subprocess.run([sys.executable, "-c", first], cwd=tmp_path, env=plain_shell_env(),
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    command = [str(checkout / ".venv/bin/aiobs-otel"), "standin", "--port", "0"]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, text=True, env=plain_shell_env()
+    ) as standin:
+        try:
+            variables = _standin_exports(standin)
+            done = subprocess.run([str(checkout / ".venv/bin/python"), "-c", first], cwd=checkout,
+                                  env=plain_shell_env() | variables,
+                                  capture_output=True, text=True, timeout=60)  # fmt: skip
+        finally:
+            standin.terminate()
     assert done.returncode == 0, done.stderr
-    (written,) = tmp_path.glob("*.json")
-    assert '"name": "research"' in written.read_text(encoding="utf-8")
+    (written,) = checkout.glob("*.json")
+    assert (checkout / done.stdout.strip()).resolve() == written.resolve()  # flush() named it
+    export = json.loads(written.read_text(encoding="utf-8"))
+    (function,) = export["function_events"]
+    assert function["name"] == "research"
+    (chat,) = export["events"]
+    assert chat["provider"] == "openai" and chat["api"] == "chat.completions.create"
+    assert chat["response"]["text"]
+    assert export["sessions"][0]["name"] == "my-pipeline"
 
 
 def test_the_examples_readme_sqs_commands_run_as_printed(checkout: Path) -> None:
