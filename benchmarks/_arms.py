@@ -33,6 +33,11 @@ AIOBS_CHAT = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.opena
 AIOBS_EMBEDDINGS = ArmSpec("aiobs-otel", "aiobs-otel",
                            "aiobs_otel.instrumentors.openai.embeddings",
                            "OpenAIEmbeddingsInstrumentor")  # fmt: skip
+AIOBS_RESPONSES = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.openai.responses",
+                          "OpenAIResponsesInstrumentor")  # fmt: skip
+AIOBS_EMBED_CONTENT = ArmSpec("aiobs-otel", "aiobs-otel",
+                              "aiobs_otel.instrumentors.google_genai.embed_content",
+                              "GenAIEmbedContentInstrumentor")  # fmt: skip
 AIOBS_GENAI = ArmSpec("aiobs-otel", "aiobs-otel", "aiobs_otel.instrumentors.google_genai.content",
                       "GenAIGenerateContentInstrumentor")  # fmt: skip
 

@@ -67,7 +67,8 @@ def _decorated(**options: Any) -> Callable[..., Any]:
         scaled = total * 2
         return scaled
 
-    return observe(**options)(body)
+    decorated: Callable[..., Any] = observe(**options)(body)
+    return decorated
 
 
 def workload(plan: Plan) -> dict[str, dict[str, float]]:

@@ -105,31 +105,10 @@ def environment(versions: dict[str, str | None]) -> list[str]:
     return lines
 
 
-def export_lines(data: dict[str, Any]) -> list[str]:
-    if not data:
-        return []
-    mb = 1024 * 1024
-    return [
-        f"- Spans: {data['spans']:,} ({data['provider_spans']:,} provider, "
-        f"{data['function_spans']:,} @observe)",
-        f"- Conversion (convert_spans + assemble): {data['convert_s']:.2f} s, "
-        f"{data['convert_rate']:,.0f} spans/s",
-        f"- Whole flush incl. JSON write: {data['convert_s'] + data['write_s']:.2f} s, "
-        f"{data['flush_rate']:,.0f} spans/s; file {data['file_bytes'] / mb:,.1f} MiB",
-        f"- Memory: buffered spans {data['buffer_bytes'] / mb:,.1f} MiB "
-        f"({data['buffer_bytes'] / data['spans']:,.0f} B/span); extra peak during the "
-        f"flush {data['flush_peak_bytes'] / mb:,.1f} MiB "
-        f"({data['flush_peak_bytes'] / data['spans']:,.0f} B/span)",
-    ]
-
-
-def results_markdown(sections: list[tuple[str, list[Row]]], env: list[str],
-                     export: list[str], plan: str) -> str:  # fmt: skip
+def results_markdown(sections: list[tuple[str, list[Row]]], env: list[str], plan: str) -> str:
     parts = [START, "", "### Environment", "", *env, f"- Plan: {plan}", ""]
     for title, rows in sections:
         parts += [f"### {title}", "", markdown_table(rows), ""]
-    if export:
-        parts += ["### ObservabilityExport conversion", "", *export, ""]
     parts.append(END)
     return "\n".join(parts)
 

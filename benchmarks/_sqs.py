@@ -28,6 +28,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -123,7 +124,7 @@ def _trace(provider: TracerProvider) -> Callable[[], None]:
     function = {A.AIOBS_SPAN_KIND: "function", A.AIOBS_FUNCTION_ARGS: '["What is an API?"]',
                 A.AIOBS_FUNCTION_KWARGS: "{}",
                 A.AIOBS_FUNCTION_RESULT: '"An API is a contract."'}  # fmt: skip
-    chat = {A.GEN_AI_OPERATION_NAME: "chat", A.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
+    chat: dict[str, Any] = {A.GEN_AI_OPERATION_NAME: "chat", A.GEN_AI_REQUEST_MODEL: "gpt-4o-mini",
             A.GEN_AI_INPUT_MESSAGES: MESSAGES, A.GEN_AI_OUTPUT_MESSAGES: ANSWER,
             A.GEN_AI_USAGE_INPUT_TOKENS: 31, A.GEN_AI_USAGE_OUTPUT_TOKENS: 34}  # fmt: skip
 

@@ -67,6 +67,7 @@ class Pipeline:
             self.buffer.clear()
 
     def shutdown(self) -> None:
+        self.observer.flush(persist=False)  # the benchmark's spans are not an export
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
 

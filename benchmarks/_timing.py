@@ -87,7 +87,7 @@ class Plan:
 
 
 def _time_batch(call: Callable[[], Any], batch: int,
-                before: Callable[[], None] | None) -> tuple[float, float]:  # fmt: skip
+                before: Callable[[], object] | None) -> tuple[float, float]:  # fmt: skip
     """Per-call (wall ns, CPU ns) of one batch."""
     if before is not None:
         before()
@@ -108,7 +108,7 @@ def paired(
     inst: Callable[[], Any],
     enable: Callable[[], None] | None = None,
     disable: Callable[[], None] | None = None,
-    before_batch: Callable[[], None] | None = None,
+    before_batch: Callable[[], object] | None = None,
 ) -> Paired:
     """Time ``base`` (after ``disable``) against ``inst`` (after ``enable``).
 

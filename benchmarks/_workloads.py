@@ -21,6 +21,9 @@ EMBED_MODEL = "text-embedding-3-small"
 GEMINI_MODEL = "gemini-2.5-flash"
 STREAM_CHUNKS = 200
 EMBED_DIMENSIONS = 1536
+GEMINI_EMBED_MODEL = "gemini-embedding-001"
+GEMINI_EMBED_DIMENSIONS = 768
+EMBED_TEXTS = ["What is an API?", "Why version an API?", "What breaks clients?"]
 
 MESSAGES = [
     {"role": "system", "content": "You are a concise research assistant."},
@@ -86,6 +89,43 @@ def _embedding_bodies() -> tuple[bytes, bytes]:
     return body(vector), body(packed)
 
 
+def _responses_body() -> bytes:
+    """A Responses API answer: one message output item, usage with details."""
+    return json.dumps(
+        {
+            "id": "resp-bench",
+            "object": "response",
+            "created_at": 1_700_000_000,
+            "status": "completed",
+            "model": CHAT_MODEL + "-2024-07-18",
+            "output": [
+                {
+                    "type": "message",
+                    "id": "msg-bench",
+                    "status": "completed",
+                    "role": "assistant",
+                    "content": [{"type": "output_text", "text": ANSWER, "annotations": []}],
+                }
+            ],
+            "parallel_tool_calls": True,
+            "tool_choice": "auto",
+            "tools": [],
+            "usage": {
+                "input_tokens": 31,
+                "input_tokens_details": {"cached_tokens": 0},
+                "output_tokens": 34,
+                "output_tokens_details": {"reasoning_tokens": 0},
+                "total_tokens": 65,
+            },
+        }
+    ).encode()
+
+
+def _gemini_embed_body(texts: int) -> bytes:
+    vector = [((i * 7919) % 1000) / 1000.0 - 0.5 for i in range(GEMINI_EMBED_DIMENSIONS)]
+    return json.dumps({"embeddings": [{"values": vector} for _ in range(texts)]}).encode()
+
+
 def _gemini_body() -> bytes:
     return json.dumps(
         {
@@ -131,7 +171,7 @@ class Clients:
 def make_clients() -> Clients:
     import openai
 
-    chat, stream = _chat_body(), _stream_body(STREAM_CHUNKS)
+    chat, stream, responses = _chat_body(), _stream_body(STREAM_CHUNKS), _responses_body()
     embed_float, embed_b64 = _embedding_bodies()
     clients = Clients(openai=None, gemini=None, openai_version=openai.__version__,
                       genai_version=None)  # fmt: skip
@@ -146,6 +186,8 @@ def make_clients() -> Clients:
             wants_b64 = b'"base64"' in request.content
             return hx.Response(200, content=embed_b64 if wants_b64 else embed_float,
                                headers=json_headers)  # fmt: skip
+        if path.endswith("/responses"):
+            return hx.Response(200, content=responses, headers=json_headers)
         if b'"stream":true' in request.content.replace(b" ", b""):
             return hx.Response(200, content=stream, headers=sse_headers)
         return hx.Response(200, content=chat, headers=json_headers)
@@ -170,11 +212,12 @@ def _make_gemini(clients: Clients) -> tuple[Any | None, str | None]:
         hx: ModuleType = importlib.import_module("httpx2")
     except ImportError:
         hx = importlib.import_module("httpx")
-    body = _gemini_body()
+    body, embedded = _gemini_body(), _gemini_embed_body(len(EMBED_TEXTS))
 
     def handler(request: Any) -> Any:
         clients.requests += 1
-        return hx.Response(200, content=body, headers={"content-type": "application/json"})
+        answer = embedded if request.url.path.endswith(":batchEmbedContents") else body
+        return hx.Response(200, content=answer, headers={"content-type": "application/json"})
 
     options = types.HttpOptions(
         base_url="http://bench.local",
@@ -229,5 +272,32 @@ def gemini_call(clients: Clients) -> Callable[[], Any] | None:
 
     def call() -> Any:
         return models.generate_content(model=GEMINI_MODEL, contents="What is an API?")
+
+    return call
+
+
+def responses_call(clients: Clients) -> Callable[[], Any] | None:
+    responses = getattr(clients.openai, "responses", None)
+    if responses is None:  # openai before 1.66
+        return None
+
+    def call() -> Any:
+        return responses.create(model=CHAT_MODEL, instructions=MESSAGES[0]["content"],
+                                input=MESSAGES[1]["content"], max_output_tokens=200)  # fmt: skip
+
+    return call
+
+
+def embed_content_call(clients: Clients) -> Callable[[], Any] | None:
+    """A batch of three texts (``models.embed_content`` sends one request)."""
+    if clients.gemini is None:
+        return None
+    models = clients.gemini.models
+
+    def call() -> Any:
+        result = models.embed_content(model=GEMINI_EMBED_MODEL, contents=EMBED_TEXTS)
+        if len(result.embeddings or ()) != len(EMBED_TEXTS):
+            raise AssertionError("expected one vector per text")
+        return result
 
     return call
