@@ -96,8 +96,11 @@ def _chat_lifecycle(clients: W.Clients) -> Any:
 
 
 def measure(calls: int, flush_every: int = 10_000) -> MemoryFigures:
+    """``calls`` calls, a flush every ``flush_every`` (fewer for a short run,
+    so there are at least ten RSS samples)."""
     from aiobs_otel import observer
 
+    flush_every = max(1, min(flush_every, calls // 10))
     clients = W.make_clients()
     call = _chat_lifecycle(clients)
     figures = MemoryFigures(calls=calls, flush_every=flush_every, seconds=0.0)

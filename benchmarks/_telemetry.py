@@ -45,10 +45,12 @@ class SpanCounter(SpanProcessor):
     def __init__(self) -> None:
         self.ended = 0
         self.attributes = 0  # of the last span: how much an instrumentation records
+        self.last: ReadableSpan | None = None
 
     def on_end(self, span: ReadableSpan) -> None:
         self.ended += 1
         self.attributes = len(span.attributes or {})
+        self.last = span
 
 
 @dataclass

@@ -66,6 +66,8 @@ def make_plans(args: argparse.Namespace) -> Plans:
             plan.batch = args.batch
     if args.spans:
         plans.spans, plans.groups = args.spans, min(plans.groups, max(1, args.spans // 50))
+    if args.memory_calls:
+        plans.memory_calls = args.memory_calls
     return plans
 
 
@@ -115,7 +117,9 @@ def provider_rows(plans: Plans, pipeline: _telemetry.Pipeline, clients: W.Client
             calls[key] = call
             switches.append(switch)
     rows += [progress(r) for r in _rows.observe_rows(plans.observe, pipeline)]
-    rows.append(progress(_rows.genai_floor_row(plans.observe, pipeline)))
+    chat_switch = next((s for s in switches if s.spec is _arms.AIOBS_CHAT), None)
+    floors = _rows.genai_floor_rows(plans.observe, pipeline, calls.get("chat"), chat_switch)
+    rows += [progress(r) for r in floors]
     return rows, calls, switches
 
 
@@ -230,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help="override the rounds of every timing")
     parser.add_argument("--batch", type=int, help="override the calls per timed batch")
     parser.add_argument("--spans", type=int, help="override the export's span count")
+    parser.add_argument("--memory-calls", type=int, help="override the long run's call count")
     parser.add_argument(
         "--skip-missing",
         action="store_true",

@@ -58,8 +58,30 @@ def observer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Observ
 
 
 @pytest.fixture
-def flush_json(observer: Observer, tmp_path: Path) -> Callable[..., dict[str, Any]]:
-    """Flush the observer to a file in the temp dir and return the parsed document."""
+def flush_json(
+    observer: Observer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., dict[str, Any]]:
+    """Flush the observer to a file in the temp dir and return the parsed document.
+
+    Every such flush writes the file as a stream (as large exports are
+    written), and the file is checked against the whole document the same
+    records make (what exporters that take the model get): the two ways of
+    writing an export are compared on every test that uses this fixture."""
+    from aiobs_otel.exporters import file as file_sink
+    from aiobs_otel.exporters.encoding import json_bytes
+
+    monkeypatch.setattr(file_sink, "PRETTY_EVENT_LIMIT", -1)
+    export_payload = file_sink.FileExporter.export_payload
+
+    def checked(sink: Any, payload: Any, **kwargs: Any) -> Any:
+        result = export_payload(sink, payload, **kwargs)
+        if payload.source is not None:
+            streamed = json.loads(Path(sink.path).read_text(encoding="utf-8"))
+            whole = json.loads(json_bytes(payload.source.document()))
+            assert streamed == whole, "the streamed export differs from the document"
+        return result
+
+    monkeypatch.setattr(file_sink.FileExporter, "export_payload", checked)
     counter = iter(range(1_000_000))
 
     def flush(**kwargs: Any) -> dict[str, Any]:

@@ -265,7 +265,7 @@ def test_invalid_env_cap_falls_back(
 
 
 def test_callsite_file_is_relative_to_cwd_only_when_inside_it(tmp_path: Path) -> None:
-    from aiobs_otel.exporters.document import _callsite
+    from aiobs_otel.exporters.conversion import _callsite
 
     inside = (str(tmp_path / "app" / "main.py"), 3, None)
     outside = ("/opt/elsewhere/bin/../tool.py", 9, None)

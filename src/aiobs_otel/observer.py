@@ -16,9 +16,10 @@ from .evaluations import finish_pending_judgements
 from .exporters import shepherd
 from .exporters.base import ExportResult, Payload
 from .exporters.buffer import Batch, ExportBuffer, max_from_env
-from .exporters.document import assemble, convert_records
+from .exporters.conversion import build_index
 from .exporters.file import FileExporter
 from .exporters.sinks import deliver, report_losses, report_unconvertible
+from .exporters.source import ExportSource
 from .guard import report_internal_error
 from .providers import ProviderRegistry
 from .records import SESSIONS
@@ -138,14 +139,15 @@ class Observer(SessionLabels):
             return None  # OTEL_SDK_DISABLED=true: nothing was recorded, no file
         active_id = self.session_id
         finish_pending_judgements()
-        document, batch, flushed = self._collect(include_trace_tree)
+        payload, batch, flushed = self._collect(include_trace_tree)
         sink: Any = exporter
         if exporter is None and persist:
             target = (
-                path or os.environ.get("LLM_OBS_OUT") or self._default_name(document, active_id)
+                path
+                or os.environ.get("LLM_OBS_OUT")
+                or self._default_name(payload.sessions, active_id)
             )
             sink = FileExporter(target)
-        payload = Payload(document)
         try:
             result = deliver(sink, payload, **kwargs) if sink is not None else None
         except BaseException:
@@ -168,12 +170,12 @@ class Observer(SessionLabels):
             return result.destination
         return result
 
-    def _default_name(self, document: dict[str, Any], active_id: str | None) -> str:
+    def _default_name(self, sessions: list[dict[str, Any]], active_id: str | None) -> str:
         """``<active session id>.json``, else the first session's (the user's
         first, before zero-code's implicit one)."""
         if active_id is not None:
             return f"{active_id}.json"
-        ids = [s["id"] for s in document["sessions"]]
+        ids = [s["id"] for s in sessions]
         ids.sort(key=lambda sid: sid == self._implicit_id)
         return f"{ids[0]}.json" if ids else "llm_observability.json"
 
@@ -181,27 +183,25 @@ class Observer(SessionLabels):
     def as_model(document: dict[str, Any]) -> ObservabilityExport:
         return Payload(document).model
 
-    def _collect(
-        self, include_trace_tree: bool
-    ) -> tuple[dict[str, Any], Batch, list[SessionRecord]]:
+    def _collect(self, include_trace_tree: bool) -> tuple[Payload, Batch, list[SessionRecord]]:
+        """Take the buffer and the sessions; the export is built (or streamed)
+        only when a sink asks for it, outside the lock."""
         batch = self._buffer.drain()
-        conversion = convert_records(
-            batch.records, batch.bridges, report_unconvertible, batch.remote_parents
-        )
+        index = build_index(batch.records, batch.bridges, batch.remote_parents)
         with self._lock:
             flushed = list(self._sessions.values())
             self.end()  # a flush closes the session, as in aiobs
             known = {s.id for s in flushed}
-            late = [self._archive.get(sid) for sid in conversion.session_ids - known]
+            late = [self._archive.get(sid) for sid in index.session_ids - known]
             sessions = flushed + [s for s in late if s is not None]
-            if len(sessions) > 1 and self._implicit_id not in conversion.session_ids:
+            if len(sessions) > 1 and self._implicit_id not in index.session_ids:
                 # Zero-code's implicit session, empty once the user's own took over.
                 sessions = [s for s in sessions if s.id != self._implicit_id]
-            document = assemble(
-                conversion, [s.as_dict() for s in sessions], include_trace_tree=include_trace_tree
-            )
+            session_dicts = [s.as_dict() for s in sessions]
         report_losses(batch)
-        return document, batch, flushed
+        source = ExportSource(index, session_dicts, include_trace_tree, time.time(),
+                              on_error=report_unconvertible)  # fmt: skip
+        return Payload(source=source), batch, flushed
 
     def _restore(self, batch: Batch, flushed: list[SessionRecord]) -> None:
         self._buffer.restore(batch)

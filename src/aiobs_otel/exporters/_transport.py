@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import env
 from ..version import __version__
-from .file import json_bytes
+from .encoding import json_bytes
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -82,8 +82,8 @@ def request_json(
         "User-Agent": f"aiobs-otel/{__version__}",
     }
     data = None
-    if payload is not None:
-        data = json_bytes(payload, indent=None)
+    if payload is not None:  # a JSON value, or its bytes already encoded
+        data = payload if isinstance(payload, bytes) else json_bytes(payload, indent=None)
         headers["Content-Type"] = "application/json"
     if method == "POST":
         # One key per logical POST, shared by its retries: the service can

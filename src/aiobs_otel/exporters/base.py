@@ -7,23 +7,84 @@ that could not deliver raises :class:`ExportError`.
 
 from __future__ import annotations
 
+import io
 from abc import ABC, abstractmethod
 from functools import cached_property
-from typing import Any
+from typing import IO, Any
 
+from .encoding import json_bytes
 from .models import ObservabilityExport
+from .source import ExportSource
 
 
 class Payload:
-    """One flush's document, handed to each sink in turn: the plain dict, and
-    the validated model built once, when the first sink asks for it."""
+    """One flush's export, handed to each sink in turn. Built lazily: the file
+    sink streams it (``write_json``) without ever holding the whole document;
+    a sink that takes the dict or the validated model (``document``,
+    ``model``) gets them built once, when it first asks.
 
-    def __init__(self, document: dict[str, Any]) -> None:
-        self.document = document
+    ``Payload(document)`` wraps a document that exists already.
+    """
+
+    def __init__(self, document: dict[str, Any] | None = None, *,
+                 source: ExportSource | None = None) -> None:  # fmt: skip
+        if (document is None) == (source is None):
+            raise ValueError("a Payload takes a document or a source")
+        self._document = document
+        self.source = source
+        self.written_path: str | None = None  # the file a sink wrote it to, if any
+        self._streamed_events: int | None = None
+
+    @property
+    def document(self) -> dict[str, Any]:
+        if self._document is None:
+            assert self.source is not None
+            self._document = self.source.document()
+        return self._document
 
     @cached_property
     def model(self) -> ObservabilityExport:
         return ObservabilityExport.model_validate(self.document)
+
+    @property
+    def sessions(self) -> list[dict[str, Any]]:
+        if self.source is not None:
+            return self.source.sessions
+        return list(self.document.get("sessions") or [])
+
+    @property
+    def event_count(self) -> int:
+        if self._document is None and self._streamed_events is not None:
+            return self._streamed_events
+        document = self.document
+        return len(document.get("events") or []) + len(document.get("function_events") or [])
+
+    def write_json(self, handle: IO[bytes], *, pretty_limit: int) -> int:
+        """Write the export to ``handle`` (a file opened for reading and
+        writing); returns the bytes written. Up to ``pretty_limit`` events it
+        is indented for people who open it; larger, written compact as a
+        stream (memory stays flat)."""
+        source = self.source
+        if source is None or self._document is not None or source.event_estimate <= pretty_limit:
+            document = self.document
+            events = len(document.get("events") or ()) + len(document.get("function_events") or ())
+            data = json_bytes(document, indent=2 if events <= pretty_limit else None)
+            handle.write(data)
+            return len(data)
+        written, self._streamed_events = source.stream(handle)
+        return written
+
+    def compact_bytes(self) -> bytes:
+        """The export as compact JSON bytes (an upload's body): the file a sink
+        wrote, when there is one, else encoded here."""
+        if self.written_path is not None:
+            with open(self.written_path, "rb") as handle:
+                return handle.read()
+        if self.source is None or self._document is not None:
+            return json_bytes(self.document, indent=None)
+        buffer = io.BytesIO()
+        _, self._streamed_events = self.source.stream(buffer)
+        return buffer.getvalue()
 
 
 class ExportResult:

@@ -4,21 +4,19 @@ A crash never leaves half a file behind (temp file + rename); the file gets
 the permissions the umask gives any new file (0644 under umask 022); temp
 files a killed flush left behind are removed by the next flush to that
 directory. NaN and infinities are written as the strings ``"NaN"``,
-``"Infinity"``, ``"-Infinity"``; lone surrogates as U+FFFD.
+``"Infinity"``, ``"-Infinity"``; lone surrogates as U+FFFD. A large export is
+written as a stream (``stream``): memory stays flat during the flush.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
-import json
-import math
 import os
 import tempfile
 import time
 from typing import Any
 
-from ..values import finite_or_text, safe_json_text
 from .base import BaseExporter, ExportError, ExportResult, Payload
 
 # Exports up to this many events are indented for people who open them; larger
@@ -27,26 +25,7 @@ PRETTY_EVENT_LIMIT = 1000
 _TEMP_PREFIX = ".aiobs-"
 _TEMP_SUFFIX = ".json.tmp"
 _STALE_SECONDS = 600  # a temp file of unknown owner older than this is a crash's leftover
-
-
-def json_bytes(document: Any, *, indent: int | None = 2) -> bytes:
-    """UTF-8 JSON of an export, valid for any parser (see the module doc)."""
-    try:
-        text = json.dumps(document, ensure_ascii=False, indent=indent, allow_nan=False,
-                          default=str)  # fmt: skip
-    except ValueError:  # NaN or an infinity somewhere: replace them, then write
-        text = json.dumps(_finite(document), ensure_ascii=False, indent=indent, default=str)
-    return safe_json_text(text).encode("utf-8")
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else finite_or_text(value)
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+_WRITE_BUFFER = 1 << 20
 
 
 def _umask() -> int:
@@ -86,21 +65,21 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def write_json_atomic(path: str, document: Any) -> int:
-    """Write ``document`` to ``path`` through a temp file and a rename; return
+def write_json_atomic(path: str, document: dict[str, Any] | Payload) -> int:
+    """Write the export to ``path`` through a temp file and a rename; return
     the bytes written. Raises ``OSError`` (with the path) when it cannot."""
+    payload = document if isinstance(document, Payload) else Payload(document)
     target = os.path.abspath(path)
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
     _remove_stale_temp_files(directory)
-    events = len(document.get("events", ())) + len(document.get("function_events", ()))
-    data = json_bytes(document, indent=2 if events <= PRETTY_EVENT_LIMIT else None)
     fd, tmp = tempfile.mkstemp(
         prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=_TEMP_SUFFIX, dir=directory
     )
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        # Read and write: the stream reads events back to write the trace tree.
+        with os.fdopen(fd, "w+b", buffering=_WRITE_BUFFER) as handle:
+            written = payload.write_json(handle, pretty_limit=PRETTY_EVENT_LIMIT)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp made it private
@@ -109,7 +88,8 @@ def write_json_atomic(path: str, document: Any) -> int:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    return len(data)
+    payload.written_path = target
+    return written
 
 
 class FileExporter(BaseExporter):
@@ -122,7 +102,7 @@ class FileExporter(BaseExporter):
 
     def export_payload(self, payload: Payload, **kwargs: Any) -> ExportResult:
         try:
-            written = write_json_atomic(self.path, payload.document)
+            written = write_json_atomic(self.path, payload)
         except OSError as exc:
             raise OSError(
                 exc.errno, f"cannot write the export to {self.path!r}: {exc.strerror or exc}"

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..install_hints import pip_install
 from .base import BaseExporter, ExportError, ExportResult
-from .file import json_bytes
+from .encoding import json_bytes
 from .models import ObservabilityExport
 
 

@@ -99,8 +99,9 @@ class ShepherdClient:
             )
         return usage
 
-    def upload(self, document: dict[str, Any]) -> bool:
-        """Send the export to the flush server; True when it was accepted.
+    def upload(self, document: dict[str, Any] | bytes) -> bool:
+        """Send the export (a dict, or its JSON bytes) to the flush server;
+        True when it was accepted.
 
         Raises ``ValueError`` when the key is rejected (401).
         """
@@ -176,10 +177,10 @@ class ShepherdExporter(BaseExporter):
         self._client = ShepherdClient(api_key)
 
     def export_payload(self, payload: Payload, **kwargs: Any) -> ExportResult:
-        document = payload.document
-        if not self._client.upload(document):
+        # The file's bytes when flush() wrote one: the document is not built twice.
+        if not self._client.upload(payload.compact_bytes()):
             return ExportResult(success=False, error="upload failed (logged)")
-        trace_count = len(document.get("events") or []) + len(document.get("function_events") or [])
+        trace_count = payload.event_count
         if trace_count > 0:
             self._client.record_usage(trace_count)
         return ExportResult(success=True, destination=self._client.settings.flush_url)

@@ -50,6 +50,12 @@ def record_completion(
     export.responded = True
 
 
+# What is read from every chunk, choice and delta (one read per chunk each).
+_CHUNK_FIELDS = ("usage", "choices")
+_CHOICE_FIELDS = ("index", "delta", "finish_reason")
+_DELTA_FIELDS = ("role", "content", "refusal", "tool_calls", "function_call")
+
+
 @dataclass
 class _ChoiceDeltas:
     role: str | None = None
@@ -61,12 +67,7 @@ class _ChoiceDeltas:
     def add(self, delta: Any) -> None:
         if delta is None:
             return
-        # Each field read once per chunk.
-        role = r.get(delta, "role")
-        text = r.get(delta, "content")
-        refusal = r.get(delta, "refusal")
-        tool_calls = r.get(delta, "tool_calls")
-        function_call = r.get(delta, "function_call")
+        role, text, refusal, tool_calls, function_call = r.get_fields(delta, _DELTA_FIELDS)
         if role:
             self.role = role
         if text:
@@ -119,17 +120,17 @@ class ChatStreamAccumulator:
             self.response_id = r.get(chunk, "id") or None
         if self.model is None:
             self.model = r.get(chunk, "model") or None
-        usage = r.get(chunk, "usage")
+        usage, choices = r.get_fields(chunk, _CHUNK_FIELDS)
         if usage:
             self.usage = usage
-        for choice in r.get(chunk, "choices") or ():
-            index = r.get(choice, "index", 0)
+        for choice in choices or ():
+            index, delta, reason = r.get_fields(choice, _CHOICE_FIELDS)
+            index = index or 0
             deltas = self.choices.get(index)
             if deltas is None:
                 deltas = self.choices[index] = _ChoiceDeltas()
             if self.content:
-                deltas.add(r.get(choice, "delta"))
-            reason = r.get(choice, "finish_reason")
+                deltas.add(delta)
             if reason:
                 deltas.finish_reason = reason
 

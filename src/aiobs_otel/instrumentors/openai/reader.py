@@ -45,6 +45,19 @@ def get(obj: Any, key: str, default: Any = None) -> Any:
     return default if value is None else value
 
 
+def get_fields(obj: Any, keys: tuple[str, ...]) -> list[Any]:
+    """``[get(obj, key) for key in keys]`` in one call: what a stream reads from
+    every chunk (one call per chunk instead of one per field)."""
+    if obj is None:
+        return [None] * len(keys)
+    if isinstance(obj, dict):
+        return [obj.get(key) for key in keys]
+    if type(obj) in _ATTRIBUTE_TYPES or not isinstance(obj, Mapping):
+        _ATTRIBUTE_TYPES.add(type(obj))
+        return [getattr(obj, key, None) for key in keys]
+    return [obj.get(key) for key in keys]
+
+
 def given(kwargs: Mapping[str, Any], key: str) -> Any:
     """A request parameter, or None when absent or the SDK's ``NOT_GIVEN``/``omit``."""
     value = kwargs.get(key)
