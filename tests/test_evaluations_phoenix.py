@@ -5,26 +5,16 @@ traces only, so the event travels as a span event)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
-import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 
-from _zero_code_support import PhoenixServer, phoenix_python
+from _zero_code_support import PhoenixServer
 from aiobs_otel.evaluations import record_evaluation, use_providers
 
-
-@pytest.fixture(scope="module")
-def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoenixServer]:
-    server = PhoenixServer(phoenix_python(), tmp_path_factory.mktemp("phoenix"))
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+pytest_plugins = ("phoenix_fixtures",)  # one Phoenix for the session
 
 
 def test_an_evaluation_span_and_its_event_reach_phoenix(phoenix: PhoenixServer) -> None:

@@ -5,55 +5,26 @@ and writes the export the usage guide promises."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
+import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from _zero_code_support import REPO, assert_clean_run, run_instrumented
+from _examples_support import EXAMPLES, response, run_example
+from _zero_code_support import assert_clean_run, run_instrumented
 from aiobs_otel.exporters.models import ObservabilityExport
 
-EXAMPLES = REPO / "examples"
 CHAT = ("openai", "chat.completions.create", "gpt-4o-mini")
 EMBED = ("openai", "embeddings.create", "text-embedding-3-small")
 CONTENT = ("gemini", "models.generate_content", "gemini-2.0-flash")
 VIDEO = ("gemini", "models.generate_videos", "veo-3.1-generate-preview")
-# Keys, endpoints and OTel settings of the developer's shell must not leak in:
-# with OPENAI_API_KEY set, a broken stand-in switch would reach the real API.
-_NOT_INHERITED = ("AIOBS_", "OTEL_", "LLM_OBS_OUT", "OPENAI_", "GEMINI_", "GOOGLE_")
-
-
-def run_example(
-    name: str, tmp_path: Path, *args: str, **env: str
-) -> tuple[ObservabilityExport, str]:
-    """``python examples/<name>.py [args]`` in tmp_path; returns the export and stdout."""
-    out = tmp_path / "export.json"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(_NOT_INHERITED)}
-    clean.update(AIOBS_EXAMPLES_STANDIN="1", AIOBS_OTEL_STRICT="1", LLM_OBS_OUT=str(out), **env)
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
-        cwd=tmp_path,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert_clean_run(result)
-    assert f"Export written to {out}" in result.stdout  # each example says where
-    return ObservabilityExport.model_validate(json.loads(out.read_text())), result.stdout
+RESPONSES = ("openai", "responses.create", "gpt-4.1-mini")
+GEMINI_EMBED = ("gemini", "models.embed_content", "gemini-embedding-001")
 
 
 def calls(export: ObservabilityExport) -> list[tuple[str, str, Any]]:
     return [(e.provider, e.api, e.request.get("model")) for e in export.events]
-
-
-def response(event: Any) -> dict[str, Any]:
-    assert event.error is None and event.response is not None, event
-    return dict(event.response)
 
 
 @pytest.mark.parametrize(
@@ -65,6 +36,8 @@ def response(event: Any) -> dict[str, Any]:
         ("veo", "veo", [VIDEO]),
         ("pipeline", "pipeline", [CHAT, CHAT, CHAT]),
         ("labels", "labels", [CHAT]),
+        ("responses_agent", "responses-agent", [RESPONSES, RESPONSES]),
+        ("gemini_embeddings", "gemini-embeddings", [GEMINI_EMBED]),
     ],
 )
 def test_each_example_records_its_calls(
@@ -79,6 +52,72 @@ def test_each_example_records_its_calls(
         assert (event.callsite.file or "").endswith(f"examples/{name}.py")
         if event.api in ("chat.completions.create", "models.generate_content"):
             assert "stand-in's answer" in response(event)["text"]
+
+
+def test_responses_agent_loop_with_a_tool_call(tmp_path: Path) -> None:
+    export, stdout = run_example("responses_agent", tmp_path)
+    first, second = export.events
+    functions = {f.name: f for f in export.function_events}
+    agent, tool = functions["weather_agent"], functions["get_weather"]
+    assert (agent.kind, tool.kind) == ("agent", "tool")
+    # the model asks for get_weather ...
+    (call,) = response(first)["tool_calls"]
+    assert call["name"] == "get_weather" and set(call["arguments"]) == {"city"}
+    assert response(first)["finish_reason"] == "tool_call" and response(first)["text"] is None
+    assert first.request["instructions"].startswith("Answer in one sentence")
+    assert [t["name"] for t in first.request["other"]["tools"]] == ["get_weather"]
+    # ... the tool runs with the model's arguments and call id ...
+    assert tool.kwargs == {**call["arguments"], "tool_call_id": call["id"]}
+    assert tool.tool_call_id == call["id"]
+    assert tool.result == f"{call['arguments']['city']}: 18°C, light rain"
+    # ... its output goes back as a function_call_output, and the model answers with it
+    sent = second.request["input"]
+    assert [item.get("type") for item in sent] == [None, "function_call", "function_call_output"]
+    assert sent[-1] == {
+        "type": "function_call_output",
+        "call_id": call["id"],
+        "output": tool.result,
+    }
+    assert response(second)["finish_reason"] == "stop" and "tool_calls" not in response(second)
+    assert tool.result in response(second)["text"] and response(second)["text"] in stdout
+    assert agent.result == response(second)["text"]
+    for event in (first, second):
+        usage = response(event)["usage"]
+        assert usage["input_tokens_details"]["cached_tokens"] == usage["input_tokens"] // 2
+        assert event.cost["total"] > 0  # type: ignore[attr-defined]
+    # one trace: the agent at the root, both calls and the tool below it, in order
+    assert [e.parent_span_id for e in (first, second, tool)] == [agent.span_id] * 3
+    (root,) = export.trace_tree or []
+    assert root["span_id"] == agent.span_id
+    assert [c["span_id"] for c in root["children"]] == [first.span_id, tool.span_id, second.span_id]
+
+
+def test_gemini_embeddings_batch_is_one_call_with_a_vector_per_text(tmp_path: Path) -> None:
+    export, stdout = run_example("gemini_embeddings", tmp_path)
+    (event,) = export.events
+    texts = event.request["input"]
+    assert len(texts) == 3 and texts[0] == "How do I reset my password?"
+    assert event.request["dimensions"] == 768
+    assert event.request["other"] == {"config": {"task_type": "SEMANTIC_SIMILARITY"}}
+    data = response(event)["data"]
+    assert [d["index"] for d in data] == [0, 1, 2]
+    assert all(len(d["embedding"]) == 768 for d in data)
+    assert response(event)["embedding_dimensions"] == 768
+    assert response(event)["usage"] is None  # the Developer API reports no token counts
+    assert "3 vectors of 768 dimensions" in stdout
+    # the similarity printed is the one of the vectors recorded
+    a, b = (d["embedding"] for d in data[:2])
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    similarity = sum(x * y for x, y in zip(a, b, strict=True)) / norms
+    assert f"{similarity:+.3f}  {texts[0]!r} ~ {texts[1]!r}" in stdout
+
+
+def test_gemini_embeddings_on_vertex_report_tokens(tmp_path: Path) -> None:
+    export, _ = run_example("gemini_embeddings", tmp_path, GOOGLE_GENAI_USE_VERTEXAI="true")
+    (event,) = export.events
+    assert len(response(event)["data"]) == 3
+    assert response(event)["usage"]["token_count"] > 0  # Vertex AI's usageMetadata
+    assert event.cost["total"] > 0  # type: ignore[attr-defined]
 
 
 def test_simple_chat_records_the_conversation(tmp_path: Path) -> None:

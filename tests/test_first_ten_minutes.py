@@ -117,6 +117,32 @@ def test_the_examples_readme_offline_commands_run_as_printed(checkout: Path) -> 
     assert len(exports) == 3  # simple_chat, pipeline, and the zero-code app's at exit
 
 
+def test_the_examples_readme_agent_and_embeddings_commands_run_as_printed(
+    checkout: Path,
+) -> None:
+    lines = _bash_blocks(REPO / "examples" / "README.md")[
+        "An agent loop on the Responses API, a Gemini embeddings batch"
+    ]
+    assert lines[0] == "export AIOBS_EXAMPLES_STANDIN=1" and len(lines) == 5, lines
+    env, printed, views = plain_shell_env(), "", []
+    for line in lines:
+        if line.startswith("export "):
+            name, _, value = line.removeprefix("export ").partition("=")
+            env[name] = value
+            continue
+        line = line.replace("<the file it printed>", shlex.quote(printed))
+        output = shell(line, checkout, env).stdout
+        if "examples/" in line:
+            printed = re.findall(r"Export written to (.+)", output)[-1]
+        else:
+            views.append(output)
+    agent, embeddings = views
+    assert "weather_agent() [agent]" in agent and "get_weather() [tool]" in agent
+    assert agent.count("openai responses.create") == 2
+    assert "gemini models.embed_content  gemini-embedding-001" in embeddings
+    assert len(list(checkout.glob("*.json"))) == 2
+
+
 def _python_blocks() -> list[str]:
     text = (REPO / "README.md").read_text(encoding="utf-8")
     # blocks inside list items are indented

@@ -29,8 +29,10 @@ from _http_support import (
     decode_spans,
     otlp_receiver,
 )
-from _zero_code_support import APPS, PhoenixServer, phoenix_python
+from _zero_code_support import APPS, PhoenixServer
 from aiobs_otel.demo import StandIn
+
+pytest_plugins = ("phoenix_fixtures",)  # one Phoenix for the session
 
 SERVER, CLIENT = 2, 3  # OTLP span kinds
 CAPTURE_EVERY_HEADER = {
@@ -58,16 +60,6 @@ def post(url: str, body: dict[str, Any], headers: dict[str, str] | None = None) 
     )
     with urllib.request.urlopen(request, timeout=30) as reply:
         return json.load(reply)
-
-
-@pytest.fixture(scope="module")
-def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoenixServer]:
-    server = PhoenixServer(phoenix_python(), tmp_path_factory.mktemp("phoenix"))
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

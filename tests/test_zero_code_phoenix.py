@@ -26,9 +26,10 @@ from _zero_code_support import (
     APPS,
     PhoenixServer,
     assert_clean_run,
-    phoenix_python,
     run_instrumented,
 )
+
+pytest_plugins = ("phoenix_fixtures",)  # one Phoenix for the session
 
 PROTOCOLS = ["http/protobuf", "grpc"]
 PLAIN_SPANS = {
@@ -36,16 +37,6 @@ PLAIN_SPANS = {
     "embeddings text-embedding-3-small": ("EMBEDDING", "embeddings", "openai"),
     "generate_content gemini-2.0-flash": ("LLM", "generate_content", "gcp.gemini"),
 }
-
-
-@pytest.fixture(scope="module")
-def phoenix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoenixServer]:
-    server = PhoenixServer(phoenix_python(), tmp_path_factory.mktemp("phoenix"))
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(scope="module")

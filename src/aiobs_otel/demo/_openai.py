@@ -33,13 +33,14 @@ _ERROR_KINDS = {
 }
 
 
-def error(status: int, message: str) -> Reply:
-    kind, code = _ERROR_KINDS.get(status, ("server_error", None))
-    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+def error(status: int, message: str, *, param: str | None = None, code: str | None = None) -> Reply:
+    kind, default_code = _ERROR_KINDS.get(status, ("server_error", None))
+    body = {"error": {"message": message, "type": kind, "param": param,
+                      "code": code or default_code}}  # fmt: skip
     return Reply(status=status, body=body)
 
 
-def _usage(prompt: int, completion: int, model: str) -> dict[str, Any]:
+def usage(prompt: int, completion: int, model: str) -> dict[str, Any]:
     reasoning = min(completion, 8) if model.startswith(_REASONING_PREFIXES) else 0
     return {
         "prompt_tokens": prompt,
@@ -126,7 +127,7 @@ def chat_completions(body: dict[str, Any], ids: Ids) -> Reply:
             "created": created,
             "model": model,
             "choices": choices,
-            "usage": _usage(prompt_tokens, completion, model),
+            "usage": usage(prompt_tokens, completion, model),
             "service_tier": "default",
             "system_fingerprint": "fp_standin",
         }
@@ -184,7 +185,7 @@ def _stream(
         yield chunk([delta(index, {}, finish)])
     if include_usage:
         completion = _completion_tokens(text, call) * n
-        yield chunk([], _usage(prompt_tokens, completion, model))
+        yield chunk([], usage(prompt_tokens, completion, model))
     yield "[DONE]"
 
 

@@ -31,6 +31,8 @@ class Reply:
     raw: bytes | None = None
     events: Iterable[Any] | None = None
     """Server-sent events: each item is one ``data:`` payload (JSON-able or str)."""
+    named_events: bool = False
+    """Precede each event's data with ``event: <its "type">``, as the Responses API does."""
     content_type: str = "application/json"
     headers: dict[str, str] = field(default_factory=dict)
 
@@ -42,7 +44,9 @@ class Reply:
     def sse_frames(self) -> Iterator[bytes]:
         for event in self.events or ():
             data = event if isinstance(event, str) else json.dumps(event)
-            yield f"data: {data}\n\n".encode()
+            name = event.get("type") if self.named_events and isinstance(event, dict) else None
+            head = f"event: {name}\n" if name else ""
+            yield f"{head}data: {data}\n\n".encode()
 
 
 class Ids:

@@ -70,16 +70,26 @@ def truncate_words(text: str, max_tokens: int | None) -> tuple[str, bool]:
 
 
 def vector(text: str, dimensions: int) -> list[float]:
-    """A unit-length embedding derived from the text's hash."""
+    """A unit-length embedding: the sum of one hashed vector per word, so texts
+    that share words have a positive cosine similarity (as real embeddings of
+    related texts do) and the same text always gets the same vector."""
+    words = re.findall(r"\w+", text.lower()) or [text]
+    total = [0.0] * dimensions
+    for word in words:
+        for i, value in enumerate(_hashed(word, dimensions)):
+            total[i] += value
+    norm = math.sqrt(sum(v * v for v in total)) or 1.0
+    return [round(v / norm, 6) for v in total]
+
+
+def _hashed(word: str, dimensions: int) -> list[float]:
     values: list[float] = []
     counter = 0
     while len(values) < dimensions:
-        block = hashlib.sha256(f"{counter}\n{text}".encode()).digest()
+        block = hashlib.sha256(f"{counter}\n{word}".encode()).digest()
         values.extend((b - 127.5) / 127.5 for b in block)
         counter += 1
-    values = values[:dimensions]
-    norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [round(v / norm, 6) for v in values]
+    return values[:dimensions]
 
 
 def floats_to_base64(values: list[float]) -> str:

@@ -1,9 +1,12 @@
 """A provider stand-in: a tiny local HTTP server that speaks OpenAI and Gemini.
 
 It lets the demo, the examples and the tests run the real ``openai`` and
-``google-genai`` clients with no API key and no network. Answers are
-deterministic and in the providers' exact wire formats (see ``_openai`` and
-``_gemini`` for the rules). Usage::
+``google-genai`` clients with no API key and no network: OpenAI chat
+completions, embeddings and the Responses API; Gemini ``generate_content``,
+``embed_content`` and Veo videos, on the Developer API and Vertex AI. Answers
+are deterministic and in the providers' exact wire formats (the rules are in
+``_openai``, ``_responses``, ``_gemini`` and ``_gemini_embed``; the routes in
+``_routes``). Usage::
 
     from aiobs_otel.demo import StandIn
 
@@ -29,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 import socket
 import sys
 import threading
@@ -40,17 +42,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from . import _openai
-from ._gemini import FAKE_VIDEO, VIDEO_MIME, GeminiDialect
-from ._gemini import error as gemini_error
+from ._gemini import GeminiDialect
 from ._reply import Ids, Reply
-
-_VERSION = r"/(?:v1|v1beta|v1alpha|v1beta1)/"
-_MODEL_METHOD = re.compile(
-    _VERSION + r"(?P<prefix>(?:[^:]*/)?)models/(?P<model>[^/:]+):(?P<method>[A-Za-z]+)$"
-)
-_OPERATION = re.compile(_VERSION + r"(?P<name>(?:[^:]*/)?models/[^/:]+/operations/[^/:]+)$")
-_FILE_DOWNLOAD = re.compile(_VERSION + r"files/(?P<id>[^/:]+):download$")
+from ._routes import INVALID_JSON, Routes
 
 
 @dataclass(frozen=True)
@@ -107,6 +101,7 @@ class StandIn:
         self._server = server
         self.ids = Ids()
         self.gemini = GeminiDialect(self.ids, video_polls=self.video_polls, base_url=self.url)
+        self._routes = Routes(self.ids, self.gemini)
         self._thread = threading.Thread(
             target=server.serve_forever, name="aiobs-otel-standin", daemon=True
         )
@@ -170,39 +165,6 @@ class StandIn:
         with self._log_lock:
             self._log.append(entry)
 
-    # -- routing -------------------------------------------------------------------
-    def _route(self, method: str, path: str, body: Any) -> Reply:
-        is_openai = path.startswith(("/v1/chat/", "/v1/embeddings"))
-        if body is _INVALID_JSON:
-            message = "We could not parse the JSON body of your request."
-            return _openai.error(400, message) if is_openai else gemini_error(400, message)
-        payload = body if isinstance(body, dict) else {}
-        if method == "POST" and path == "/v1/chat/completions":
-            return _openai.chat_completions(payload, self.ids)
-        if method == "POST" and path == "/v1/embeddings":
-            return _openai.embeddings(payload)
-        match = _MODEL_METHOD.match(path)
-        if method == "POST" and match is not None:
-            prefix, model, verb = match.group("prefix", "model", "method")
-            vertex = "publishers/" in prefix
-            if verb in ("generateContent", "streamGenerateContent"):
-                stream = verb == "streamGenerateContent"
-                return self.gemini.generate_content(model, payload, vertex=vertex, stream=stream)
-            if verb == "predictLongRunning":
-                return self.gemini.predict_long_running(prefix, model, payload, vertex=vertex)
-            if verb == "fetchPredictOperation":
-                return self.gemini.poll(str(payload.get("operationName", "")))
-        match = _OPERATION.match(path)
-        if method == "GET" and match is not None:
-            return self.gemini.poll(match.group("name"))
-        if method == "GET" and _FILE_DOWNLOAD.match(path):
-            return Reply(raw=FAKE_VIDEO, content_type=VIDEO_MIME)
-        message = f"{method} {path} is not served by the stand-in."
-        return _openai.error(404, message) if is_openai else gemini_error(404, message)
-
-
-_INVALID_JSON: Any = object()
-
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -262,17 +224,17 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 body = json.loads(raw)
             except ValueError:
-                body = _INVALID_JSON
+                body = INVALID_JSON
         standin._record(
             LoggedRequest(
                 method=method,
                 path=parts.path,
                 query=parse_qs(parts.query),
                 headers={k.lower(): v for k, v in self.headers.items()},
-                body=None if body is _INVALID_JSON else body,
+                body=None if body is INVALID_JSON else body,
             )
         )
-        reply = standin._route(method, parts.path, body)
+        reply = standin._routes.route(method, parts.path, body)
         try:
             if reply.events is not None:
                 self._send_stream(reply, standin.chunk_delay)

@@ -101,8 +101,11 @@ class EmbedContentAdapter:
         record.embedding_dimensions = len(first) if isinstance(first, list) else None
         tokens = [
             g.field(g.field(e, "statistics"), "token_count") for e in embeddings
-        ]  # Vertex AI reports them, the Developer API does not
+        ]  # Vertex AI's :predict reports them per vector, the Developer API not at all
         counted = [int(t) for t in tokens if isinstance(t, (int, float))]
+        if not counted:  # Vertex AI's embedContent methods (Gemini models) report usage_metadata
+            prompt = g.field(g.field(result, "usage_metadata"), "prompt_token_count")
+            counted = [int(prompt)] if isinstance(prompt, (int, float)) else []
         usage: dict[str, Any] = {}
         if counted:
             usage["token_count"] = sum(counted)
