@@ -15,10 +15,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Span, Tracer
 
 from _langfuse_support import (
     TRACES_PATH,
     Receiver,
+    Run,
     all_text,
     describe,
     langfuse_view,
@@ -27,6 +34,7 @@ from _langfuse_support import (
     self_signed_certificate,
 )
 from aiobs_otel.langfuse import LangfuseSettings, configure, is_valid_environment, otlp_sends_to
+from aiobs_otel.langfuse._processor import LangfuseSpanProcessor
 
 PUBLIC, SECRET = "pk-lf-abc123", "sk-lf-xyz789-the-secret"
 TOKEN = base64.b64encode(f"{PUBLIC}:{SECRET}".encode()).decode()
@@ -102,10 +110,10 @@ def _env(receiver: Receiver | str, **extra: str) -> dict[str, str]:
     return env
 
 
-def _ok(run: object, marker: str = "answer: Python is a programming language.") -> None:
-    assert run.returncode == 0, describe(run)  # type: ignore[attr-defined]
-    assert marker in run.stdout, describe(run)  # type: ignore[attr-defined]
-    assert "Traceback" not in run.stderr, describe(run)  # type: ignore[attr-defined]
+def _ok(run: Run, marker: str = "answer: Python is a programming language.") -> None:
+    assert run.returncode == 0, describe(run)
+    assert marker in run.stdout, describe(run)
+    assert "Traceback" not in run.stderr, describe(run)
 
 
 def _by_name(receiver: Receiver) -> dict[str, dict[str, object]]:
@@ -436,3 +444,74 @@ def test_otlp_sends_to() -> None:
     assert not otlp_sends_to(endpoint, {**base, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
     assert not otlp_sends_to(endpoint, {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://localhost:4318"})
     assert not otlp_sends_to(endpoint, {})
+
+
+def _provider(
+    resource: dict[str, str] | None = None,
+) -> tuple[Tracer, LangfuseSpanProcessor, InMemorySpanExporter]:
+    provider = TracerProvider(resource=Resource.create(resource or {}))
+    processor = LangfuseSpanProcessor()
+    memory = InMemorySpanExporter()
+    provider.add_span_processor(processor)
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    return provider.get_tracer("test"), processor, memory
+
+
+def _trace_span(tracer: Tracer, name: str, context: Context | None = None, **extra: str) -> Span:
+    attributes = {"aiobs.span.kind": "trace", "aiobs.trace.name": name, **extra}
+    return tracer.start_span(name, context=context, attributes=attributes)
+
+
+def test_nested_traces_carry_the_outer_name_and_late_updates(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from opentelemetry import trace as otel_trace
+
+    from aiobs_otel.trace_context import TraceScope, with_scope
+
+    monkeypatch.delenv("ENV", raising=False)
+    monkeypatch.delenv("LLMOPS_ENV", raising=False)
+    tracer, processor, memory = _provider({"deployment.environment.name": "prod"})
+    outer = _trace_span(tracer, "outer")
+    scope = TraceScope.build("outer", user_id="u", conversation_id="conv-1", tags=[],
+                             metadata={"environment": "qa"})  # fmt: skip
+    inside = with_scope(scope, otel_trace.set_span_in_context(outer))
+    inner = _trace_span(tracer, "inner", inside)
+    child = tracer.start_span("child", context=inside)
+    context = outer.get_span_context()
+    processor.update_trace(context.trace_id, inner.get_span_context().span_id,
+                           name="ignored", session_id=None)  # fmt: skip
+    processor.update_trace(context.trace_id, context.span_id, name="renamed",
+                           session_id="conv-2")  # fmt: skip
+    late = tracer.start_span("late", context=inside)
+    for span in (late, child, inner, outer):
+        span.end()
+    found = {s.name: dict(s.attributes or {}) for s in memory.get_finished_spans()}
+    assert found["child"]["langfuse.trace.name"] == "outer"
+    assert found["inner"]["langfuse.trace.name"] == "outer"
+    assert found["late"]["langfuse.trace.name"] == "renamed"
+    assert found["outer"]["langfuse.trace.name"] == "renamed"
+    assert found["outer"]["langfuse.session.id"] == "conv-2"
+    assert found["child"]["langfuse.session.id"] == "conv-1"
+    assert found["child"]["langfuse.environment"] == "qa"  # the trace's environment
+    # no trace environment, no ENV: the Resource's deployment.environment.name stands
+    assert "langfuse.environment" not in found["outer"]
+    monkeypatch.setenv("ENV", "uat")
+    tracer.start_span("with-env").end()
+    (last,) = [s for s in memory.get_finished_spans() if s.name == "with-env"]
+    assert last.attributes["langfuse.environment"] == "uat"
+    assert processor._traces == {}  # forgotten when it ended
+
+
+def test_a_failing_processor_never_reaches_the_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> None:
+        raise RuntimeError("bug in the Langfuse processor")
+
+    monkeypatch.setenv("AIOBS_OTEL_STRICT", "0")
+    monkeypatch.setattr(LangfuseSpanProcessor, "_stamp", broken)
+    monkeypatch.setattr(LangfuseSpanProcessor, "_forget_trace", broken)
+    tracer, _, memory = _provider()
+    with tracer.start_as_current_span("user-work"):
+        value = 42
+    assert value == 42
+    assert [s.name for s in memory.get_finished_spans()] == ["user-work"]

@@ -14,7 +14,9 @@ import threading
 
 logger = logging.getLogger("aiobs_otel")
 
-ENVIRONMENT_VARIABLES = ("LLMOPS_ENV", "ENV")  # as aiobs_otel.tracing reads them
+# As aiobs_otel.tracing reads them, then the Langfuse SDKs' own variable
+# (which llmops-observability sets from ENV).
+ENVIRONMENT_VARIABLES = ("LLMOPS_ENV", "ENV", "LANGFUSE_TRACING_ENVIRONMENT")
 MAX_LENGTH = 40
 _RULE = re.compile(r"^(?!langfuse)[a-z0-9\-_]+$")
 _MAX_REMEMBERED = 256
@@ -48,7 +50,8 @@ def valid_environment(value: object) -> str | None:
 
 
 def process_environment() -> str | None:
-    """``LLMOPS_ENV``, else ``ENV`` (read when a span starts: a program may set them late)."""
+    """``LLMOPS_ENV``, else ``ENV``, else ``LANGFUSE_TRACING_ENVIRONMENT`` (read when a
+    span starts: a program may set them late)."""
     for name in ENVIRONMENT_VARIABLES:
         value = (os.environ.get(name) or "").strip()
         if value:
