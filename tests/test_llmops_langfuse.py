@@ -13,6 +13,7 @@ import json
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.context import Context
@@ -114,6 +115,10 @@ def _ok(run: Run, marker: str = "answer: Python is a programming language.") -> 
     assert run.returncode == 0, describe(run)
     assert marker in run.stdout, describe(run)
     assert "Traceback" not in run.stderr, describe(run)
+
+
+def _chats(receiver: Receiver) -> list[dict[str, Any]]:
+    return [s for s in receiver.spans if s["attributes"].get("gen_ai.operation.name") == "chat"]
 
 
 def _by_name(receiver: Receiver) -> dict[str, dict[str, object]]:
@@ -253,7 +258,7 @@ def test_an_openai_call_arrives_as_a_generation(langfuse: Receiver, tmp_path: Pa
         other.stop()
     for run in runs:
         _ok(run, "answer: ")
-    chats = [s for s in langfuse.spans if s["attributes"].get("gen_ai.operation.name") == "chat"]
+    chats = _chats(langfuse)
     assert len(chats) == 1, describe(runs[0])
     view = langfuse_view(chats[0])
     assert view["type"] == "GENERATION" and view["model"].startswith("gpt-4o-mini")
@@ -269,13 +274,50 @@ def test_an_openai_call_arrives_as_a_generation(langfuse: Receiver, tmp_path: Pa
     assert len(runs[1].exports()) == 1
 
 
-def test_zero_code_reads_the_langfuse_variables(langfuse: Receiver, tmp_path: Path) -> None:
+DECORATORS_ONLY = """
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+trace.set_tracer_provider(TracerProvider())   # the application's own setup
+from aiobs_otel.llmops import track_function
+
+@track_function()
+def process_input(user_query: str):
+    return {"query": user_query, "processed": True}
+
+print("answer:", process_input("What is Python?")["processed"])
+"""
+
+
+def test_zero_code_and_decorators_alone_read_the_variables(
+    langfuse: Receiver, tmp_path: Path
+) -> None:
+    """``opentelemetry-instrument`` with the JSON file (default) and without it
+    (``OTEL_TRACES_EXPORTER=console``); and llmops decorators with no trace, on the
+    application's own tracer provider."""
+    console, decorators = Receiver(), Receiver()
     program = OPENAI_PROGRAM.format(imports="", start="pass", end="pass")
-    run = run_program(program, tmp_path, _env(langfuse), launcher="opentelemetry-instrument")
-    _ok(run, "answer: ")
-    chats = [s for s in langfuse.spans if s["attributes"].get("gen_ai.operation.name") == "chat"]
-    assert [langfuse_view(s)["type"] for s in chats] == ["GENERATION"], describe(run)
-    assert {r.headers["authorization"] for r in langfuse.requests} == {f"Basic {TOKEN}"}
+    zero_code = {"source": program, "launcher": "opentelemetry-instrument"}
+    try:
+        runs = run_programs(
+            {**zero_code, "cwd": tmp_path / "file", "env": _env(langfuse)},
+            {**zero_code, "cwd": tmp_path / "console",
+             "env": _env(console, OTEL_TRACES_EXPORTER="console", OTEL_METRICS_EXPORTER="none")},
+            {"source": DECORATORS_ONLY, "cwd": tmp_path / "own", "env": _env(decorators)},
+        )  # fmt: skip
+    finally:
+        console.stop()
+        decorators.stop()
+    _ok(runs[0], "answer: ")
+    _ok(runs[1], "answer: ")
+    _ok(runs[2], "answer: True")
+    for receiver, run in zip((langfuse, console), runs, strict=False):
+        chats = [
+            s for s in receiver.spans if s["attributes"].get("gen_ai.operation.name") == "chat"
+        ]
+        assert [langfuse_view(s)["type"] for s in chats] == ["GENERATION"], describe(run)
+        assert {r.headers["authorization"] for r in receiver.requests} == {f"Basic {TOKEN}"}
+    assert len(runs[0].exports()) == 1 and runs[1].exports() == []
+    assert [s["name"] for s in decorators.spans] == ["process_input"], describe(runs[2])
 
 
 def test_an_otlp_endpoint_already_at_langfuse_is_not_doubled(
@@ -312,7 +354,9 @@ def test_other_backends_headers_and_secrets_stay_out(langfuse: Receiver, tmp_pat
     assert len(other.spans) == 3 and len(langfuse.spans) == 3, describe(run)
     assert all("x-api-key" not in r.headers for r in langfuse.requests)
     assert all(r.headers.get("x-api-key") == "collector-key" for r in other.requests)
-    assert "Langfuse at " + langfuse.base_url in run.stderr  # LANGFUSE_DEBUG said something
+    # LANGFUSE_DEBUG: where, and each batch
+    assert "Langfuse at " + langfuse.base_url in run.stderr
+    assert "span(s) to " + langfuse.base_url + TRACES_PATH + ": SUCCESS" in run.stderr
     exports = run.exports()
     assert exports
     for text in [*exports, all_text(langfuse), all_text(other), run.stderr, run.stdout]:
