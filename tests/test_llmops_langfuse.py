@@ -76,9 +76,8 @@ print("answer:", answer)
 #     load_dotenv()  # Loads .env from current directory
 #     # SDK auto-configures from environment variables
 # (the .env values are the process environment here: no python-dotenv needed)
-METHOD_1 = (
-    "from aiobs_otel.llmops import TraceManager, track_function, track_llm_call\n" + QUICK_START
-)
+IMPORTS = "from aiobs_otel.llmops import TraceManager, track_function, track_llm_call\n"
+METHOD_1 = IMPORTS + QUICK_START
 
 # "Method 2: Explicit Configuration (Recommended for testing)", verbatim but the import.
 METHOD_2 = """
@@ -189,16 +188,20 @@ print("answer: done")
 
 
 def test_explicit_configure_twice_sends_each_span_once(langfuse: Receiver, tmp_path: Path) -> None:
-    program = (
-        METHOD_2 + "configure(public_key=os.getenv('LANGFUSE_PUBLIC_KEY'), "
+    """Twice before the first trace (the pipeline does not exist yet), and once more
+    after it (on the live pipeline): each span arrives once."""
+    again = (
+        "configure(public_key=os.getenv('LANGFUSE_PUBLIC_KEY'), "
         "secret_key=os.getenv('LANGFUSE_SECRET_KEY'), base_url=os.getenv('LANGFUSE_BASE_URL'))\n"
-        + "from aiobs_otel.llmops import TraceManager, track_function, track_llm_call\n"
-        + QUICK_START
     )
+    program = (
+        METHOD_2 + again + IMPORTS + QUICK_START + again
+        + "TraceManager.start_trace(name='second')\nTraceManager.end_trace()\n"
+    )  # fmt: skip
     run = run_program(program, tmp_path, _env(langfuse))
     _ok(run)
     ids = [span["span_id"] for span in langfuse.spans]
-    assert len(ids) == 3 and len(set(ids)) == 3, describe(run)
+    assert len(ids) == 4 and len(set(ids)) == 4, describe(run)
 
 
 def test_configure_with_literal_values_and_no_variables(langfuse: Receiver, tmp_path: Path) -> None:
@@ -372,8 +375,7 @@ def _closed_port() -> int:
 # Timed after a first trace: the process's one-time setup (the pipeline, the
 # instrumentors) is not the request path; that trace's export is under way.
 TIMED = (
-    "from aiobs_otel.llmops import TraceManager, track_function, track_llm_call\n"
-    "TraceManager.start_trace(name='warm-up')\nTraceManager.end_trace()\n"
+    IMPORTS + "TraceManager.start_trace(name='warm-up')\nTraceManager.end_trace()\n"
     "import time\nstarted = time.monotonic()\n"
     + QUICK_START
     + "print(f'work took {time.monotonic() - started:.3f}s')\n"
@@ -464,11 +466,16 @@ def test_settings_endpoint_and_repr() -> None:
     for base in ("https://cloud.langfuse.com", "https://cloud.langfuse.com/",
                  "https://cloud.langfuse.com/api/public/otel",
                  "https://cloud.langfuse.com/api/public/otel/v1/traces"):  # fmt: skip
-        settings = LangfuseSettings.resolve(PUBLIC, SECRET, base, environ={})
+        settings = LangfuseSettings.resolve(PUBLIC, SECRET, base)
         assert settings.endpoint == "https://cloud.langfuse.com/api/public/otel/v1/traces"
     assert SECRET not in repr(settings)
     assert settings.verify_ssl is False  # llmops's default
     assert settings.headers()["Authorization"] == f"Basic {TOKEN}"
+    # verify_ssl=os.getenv("LANGFUSE_VERIFY_SSL") passes a string: read as the variable is
+    assert LangfuseSettings.resolve(PUBLIC, SECRET, base, "true").verify_ssl is True
+    assert LangfuseSettings.resolve(PUBLIC, SECRET, base, "false").verify_ssl is False
+    with pytest.raises(ValueError, match="verify_ssl must be true or false"):
+        LangfuseSettings.resolve(PUBLIC, SECRET, base, "maybe")
 
 
 def test_environment_rule() -> None:

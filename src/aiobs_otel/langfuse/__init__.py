@@ -30,11 +30,10 @@ from ._install import (
     update_trace,
 )
 from ._settings import LangfuseSettings
-from ._transport import LangfuseExporter, LangfuseSession
 
+# The exporter (``_transport``: requests, the OTLP exporter) is imported only
+# once Langfuse is configured.
 __all__ = [
-    "LangfuseExporter",
-    "LangfuseSession",
     "LangfuseSettings",
     "attach_to_provider",
     "auto_configure",

@@ -22,7 +22,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from ._processor import LangfuseSpanProcessor
 from ._settings import LangfuseSettings, missing_from_env
-from ._transport import LangfuseExporter
 
 logger = logging.getLogger("aiobs_otel")
 
@@ -38,10 +37,10 @@ def configure(
     public_key: str | None = None,
     secret_key: str | None = None,
     base_url: str | None = None,
-    verify_ssl: bool | None = None,
+    verify_ssl: bool | str | None = None,
     *,
     timeout: float | None = None,
-    debug: bool | None = None,
+    debug: bool | str | None = None,
     tracer_provider: TracerProvider | None = None,
 ) -> None:
     """Send traces to Langfuse over OTLP/HTTP (``{base_url}/api/public/otel/v1/traces``).
@@ -143,6 +142,8 @@ def _install(provider: TracerProvider, settings: LangfuseSettings) -> None:
             )
             processor.point_at(None, settings.endpoint)
         else:
+            from ._transport import LangfuseExporter
+
             exporter = LangfuseExporter(settings)
             processor.point_at(BatchSpanProcessor(exporter), settings.endpoint)
     _announce(settings)

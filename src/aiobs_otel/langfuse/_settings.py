@@ -80,15 +80,14 @@ class LangfuseSettings:
         public_key: str | None = None,
         secret_key: str | None = None,
         base_url: str | None = None,
-        verify_ssl: bool | None = None,
+        verify_ssl: bool | str | None = None,
         *,
         timeout: float | None = None,
-        debug: bool | None = None,
-        environ: Mapping[str, str] | None = None,
+        debug: bool | str | None = None,
     ) -> LangfuseSettings:
         """The arguments, each falling back to its variable. ``ValueError`` naming
         what is missing or malformed (never quoting a key)."""
-        environ = os.environ if environ is None else environ
+        environ = os.environ
         public = _text(public_key) or _text(environ.get(PUBLIC_KEY_ENV))
         secret = _text(secret_key) or _text(environ.get(SECRET_KEY_ENV))
         url = _text(base_url) or _text(environ.get(BASE_URL_ENV)) or _text(environ.get(HOST_ENV))
@@ -109,9 +108,9 @@ class LangfuseSettings:
             public_key=public,
             secret_key=secret,
             base_url=url,
-            verify_ssl=env.flag(VERIFY_SSL_ENV, False) if verify_ssl is None else bool(verify_ssl),
+            verify_ssl=_flag(verify_ssl, "verify_ssl", VERIFY_SSL_ENV),
             timeout=_timeout(timeout),
-            debug=env.flag(DEBUG_ENV, False) if debug is None else bool(debug),
+            debug=_flag(debug, "debug", DEBUG_ENV),
         )
 
 
@@ -146,6 +145,21 @@ def _check_url(url: str) -> None:
             "Langfuse base_url (or LANGFUSE_BASE_URL) must not carry credentials: "
             "give public_key and secret_key instead"
         )
+
+
+def _flag(value: object, what: str, variable: str) -> bool:
+    """A bool argument, or its variable (default false). A string argument (say,
+    ``os.getenv("LANGFUSE_VERIFY_SSL")``) is read as the variable would be."""
+    if value is None:
+        return env.flag(variable, False)
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower() if isinstance(value, str) else None
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off", ""):
+        return False
+    raise ValueError(f"Langfuse {what} must be true or false, got {value!r}")
 
 
 def _timeout(value: float | None) -> float:
