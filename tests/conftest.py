@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 os.environ["AIOBS_OTEL_STRICT"] = "1"  # telemetry bugs raise in tests instead of being logged
-for _name in [n for n in os.environ if n.startswith(("AIOBS_", "OTEL_", "LLM_OBS_OUT"))]:
+# LANGFUSE_*: a developer's own keys would send the test suite's spans to Langfuse.
+_PREFIXES = ("AIOBS_", "OTEL_", "LLM_OBS_OUT", "LANGFUSE_")
+for _name in [n for n in os.environ if n.startswith(_PREFIXES)]:
     # AIOBS_REF_PYTHON: the interpreter with aiobs 0.2.0 (tests/test_aiobs_compat.py)
     if _name not in ("AIOBS_OTEL_STRICT", "AIOBS_REF_PYTHON"):
         del os.environ[_name]

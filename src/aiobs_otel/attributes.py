@@ -227,3 +227,15 @@ AIOBS_CRAWL_STATUS = "aiobs.crawl.status"  # "ok" | "failed"
 AIOBS_CRAWL_FAILURE_REASON = "aiobs.crawl.failure_reason"
 URL_FULL = "url.full"  # secret query values and credentials replaced
 HTTP_RESPONSE_STATUS_CODE = "http.response.status_code"
+
+# --- Langfuse (aiobs_otel.langfuse): what Langfuse reads that the names above leave out
+# Written on every span only when Langfuse is configured (LANGFUSE_* or configure()).
+# Langfuse already reads user.id, tag.tags, input.value / output.value,
+# openinference.span.kind and gen_ai.*; it reads session.id before
+# gen_ai.conversation.id, so llmops's session_id needs its own name.
+LANGFUSE_SESSION_ID = "langfuse.session.id"
+LANGFUSE_TRACE_NAME = "langfuse.trace.name"
+LANGFUSE_ENVIRONMENT = "langfuse.environment"
+# Resource attributes naming the environment (Langfuse reads them after langfuse.environment).
+DEPLOYMENT_ENVIRONMENT_NAME = "deployment.environment.name"
+DEPLOYMENT_ENVIRONMENT = "deployment.environment"

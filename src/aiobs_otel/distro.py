@@ -101,6 +101,20 @@ class AiobsConfigurator(_OTelSDKConfigurator):
             start_implicit_session()
         except Exception:
             report_internal_error("attaching the observer to the zero-code pipeline")
+        try:
+            _send_to_langfuse()
+        except Exception:
+            report_internal_error("sending the zero-code traces to Langfuse")
+
+
+def _send_to_langfuse() -> None:
+    """``LANGFUSE_*`` work under zero-code too, with or without the JSON file
+    (with it, attaching the observer has done this already: nothing twice)."""
+    from .langfuse import attach_to_provider
+
+    provider = trace.get_tracer_provider()
+    if isinstance(provider, TracerProvider):
+        attach_to_provider(provider)
 
 
 def start_implicit_session() -> str | None:

@@ -7,7 +7,7 @@ is recorded), ``OTEL_TRACES_EXPORTER`` / ``OTEL_METRICS_EXPORTER`` (``otlp``,
 ``OTEL_EXPORTER_OTLP_*`` variables. When a provider exists
 (``opentelemetry-instrument``, or the application's own setup) we attach to
 it and never replace it. Either way we add, once per provider, the processor
-that stamps sessions on spans.
+that stamps sessions on spans (and, when wanted, SQS streaming and Langfuse).
 """
 
 from __future__ import annotations
@@ -204,6 +204,7 @@ def attach(provider: TracerProvider, current_stamp: StampSource) -> None:
     provider.add_span_processor(ContextSpanProcessor())
     _attached[provider] = current_stamp
     _stream_to_sqs(provider)
+    _send_to_langfuse(provider)
 
 
 def _stream_to_sqs(provider: TracerProvider) -> None:
@@ -213,3 +214,14 @@ def _stream_to_sqs(provider: TracerProvider) -> None:
     processor = processor_from_env()
     if processor is not None:
         provider.add_span_processor(processor)
+
+
+def _send_to_langfuse(provider: TracerProvider) -> None:
+    """After ``configure()``, or when ``LANGFUSE_*`` are set: spans also go to Langfuse."""
+    from .guard import report_internal_error
+    from .langfuse import attach_to_provider
+
+    try:
+        attach_to_provider(provider)
+    except Exception:
+        report_internal_error("sending traces to Langfuse")

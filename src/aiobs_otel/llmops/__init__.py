@@ -15,7 +15,8 @@ Usage::
 
 Every name maps onto aiobs-otel's own: ``@observe(kind=...)``,
 ``aiobs_otel.tracing``, ``aiobs_otel.evaluations``, ``aiobs_otel.cost``,
-``aiobs_otel.http``.
+``aiobs_otel.http``; ``configure`` (and the ``LANGFUSE_*`` variables) is
+``aiobs_otel.langfuse``.
 """
 
 from ..cost import calculate_cost
@@ -32,6 +33,7 @@ from ..http import (
     resume_external_service,
     track_external_service,
 )
+from ..langfuse import configure
 from ..tracing import (
     crawl_session,
     end_crawl_session,
@@ -63,6 +65,7 @@ __all__ = [
     "LLMOpsASGIMiddleware",
     "TraceManager",
     "calculate_cost",
+    "configure",
     "crawl_session",
     "disable_outbound_http_instrumentation",
     "enable_httpx_instrumentation",

@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from .. import langfuse
 from ..decorators import observe
+from ..guard import report_internal_error
 
 
 def _metadata(metadata: Mapping[str, Any] | None, tags: Any) -> Mapping[str, Any] | None:
@@ -20,8 +22,18 @@ def _metadata(metadata: Mapping[str, Any] | None, tags: Any) -> Mapping[str, Any
 
 
 def _decorator(func: Callable[..., Any] | None, **options: Any) -> Any:
+    _langfuse_if_wanted()
     decorate = observe(**options)
     return decorate(func) if func is not None else decorate
+
+
+def _langfuse_if_wanted() -> None:
+    """``LANGFUSE_*`` set and a tracer provider already installed: attach now
+    (without one, the pipeline ``start_trace`` builds attaches it)."""
+    try:
+        langfuse.auto_configure()
+    except Exception:
+        report_internal_error("sending traces to Langfuse")
 
 
 def track_function(

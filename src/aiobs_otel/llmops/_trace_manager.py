@@ -22,7 +22,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .. import tracing
+from .. import langfuse, tracing
 
 logger = logging.getLogger("aiobs_otel")
 _lock = threading.Lock()
@@ -99,6 +99,11 @@ class TraceManager:
             name, user_id=user_id, session_id=session_id, tags=tags, metadata=metadata,
             trace_input=trace_input, environment=environment, project_id=project_id,
         )  # fmt: skip
+        project = handle.scope.metadata.get("project_id")
+        if isinstance(project, str) and project:
+            # llmops names the Langfuse trace after the project ("Trace Name (in
+            # Langfuse): Uses PROJECT_ID"); the operation stays the span's name.
+            langfuse.update_trace(handle.trace_id, handle.span_id, name=project)
         return handle.trace_id
 
     @classmethod
@@ -125,6 +130,8 @@ class TraceManager:
         if handle is None:
             return False
         handle.update(name=trace_name, user_id=user_id, session_id=session_id)
+        langfuse.update_trace(handle.trace_id, handle.span_id, name=trace_name,
+                              session_id=session_id)  # fmt: skip
         if trace_input is not None:
             handle.set_input(trace_input)
         if trace_output is not None:
