@@ -68,6 +68,9 @@ class KindCall:
             record.tool_call_id = call_id
             if options.content and options.content_on_span:
                 arguments = named_arguments(options, args, kwargs)
+                # The model's call id is the span's gen_ai.tool.call.id, not an argument
+                # the model passed to the tool.
+                arguments.pop("tool_call_id", None)
                 attributes[A.GEN_AI_TOOL_CALL_ARGUMENTS] = limited_json(arguments, span_io_limit())
         elif kind == kinds.GENERATION:
             self.marker = UsageMarker()
