@@ -19,6 +19,7 @@ from .exporters.document import assemble, convert_records
 from .exporters.file import FileExporter
 from .exporters.sinks import deliver, report_losses, report_unconvertible
 from .guard import report_internal_error
+from .masking import masked_document
 from .providers import ProviderRegistry
 from .records import SESSIONS
 from .session_labels import SessionLabels
@@ -137,6 +138,7 @@ class Observer(SessionLabels):
             return None  # OTEL_SDK_DISABLED=true: nothing was recorded, no file
         active_id = self.session_id
         document, batch, flushed = self._collect(include_trace_tree)
+        document = masked_document(document)  # the user's mask, before any sink sees it
         sink: Any = exporter
         if exporter is None and persist:
             target = (
@@ -260,10 +262,11 @@ class Observer(SessionLabels):
             return
         if self._implicit_id is None:  # observe() without flush(): say so
             logger.warning(
-                "aiobs-otel: observations were not flushed before exit; wrote them to %s", path
+                "aiobs-otel: observations were not flushed before exit; wrote them to %s",
+                os.path.abspath(path),
             )
         else:  # zero-code: the write at exit is how the file gets written
-            logger.info("aiobs-otel: wrote the ObservabilityExport to %s", path)
+            logger.info("aiobs-otel: wrote the ObservabilityExport to %s", os.path.abspath(path))
 
     def _after_fork(self) -> None:
         """In a forked child: drop the parent's records; the active session

@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...redaction import is_secret_key, secret_values
+from ...redaction import is_secret_key, remember_secrets, secret_values
 from ...values import to_jsonable
 from ..common import base64_size, export_value, set_server
 from ..common import error_type as _error_type
@@ -87,6 +87,7 @@ def _secrets_of(client: Any) -> tuple[str, ...]:
         headers = {}
     header_values = [v for k, v in headers.items() if isinstance(k, str) and is_secret_key(k)]
     found = secret_values(key, *header_values)
+    remember_secrets(found)  # scrubbed from errors recorded anywhere (an @observe parent)
     with contextlib.suppress(TypeError):
         _client_secrets[client] = (key, found)
     return found
