@@ -19,6 +19,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from typing import Any, Protocol
 
 from opentelemetry import metrics, trace
@@ -93,8 +94,9 @@ def shutdown_within(seconds: float) -> bool:
                                   name="aiobs-otel-exit")  # fmt: skip
         thread.start()
         threads.append(thread)
-    for thread in threads:
-        thread.join(max(0.0, seconds))
+    deadline = time.monotonic() + max(0.0, seconds)
+    for thread in threads:  # one deadline for all: they drain side by side
+        thread.join(max(0.0, deadline - time.monotonic()))
     late = [t for t in threads if t.is_alive()]
     if late:
         logger.warning(
