@@ -128,7 +128,8 @@ class Observer(SessionLabels):
 
         Returns the path written, or, with ``exporter=``, that exporter's result
         (``persist=False``: no file, returns None, as in aiobs). The file is
-        ``path``, else ``LLM_OBS_OUT``, else ``<active or first session id>.json``.
+        ``path``, else ``LLM_OBS_OUT`` (with the pid in a forked child), else
+        ``<active or first session id>.json``.
         The active session is closed by a flush (as in aiobs): call
         ``observe()`` again to record more. Raises ``OSError`` when the file
         cannot be written; the data then stays for the next flush. Never waits
@@ -142,7 +143,7 @@ class Observer(SessionLabels):
         sink: Any = exporter
         if exporter is None and persist:
             target = (
-                path or os.environ.get("LLM_OBS_OUT") or self._default_name(document, active_id)
+                path or process_hooks.env_output_path() or self._default_name(document, active_id)
             )
             sink = FileExporter(target)
         payload = Payload(document)

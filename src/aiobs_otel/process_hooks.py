@@ -10,7 +10,9 @@
   file is already written.
 * **Fork**: a child process starts with an empty buffer and its own session
   (same name and labels, a new id, its own pid), so two processes never
-  write the same file and nothing is exported twice.
+  write the same file and nothing is exported twice. ``LLM_OBS_OUT`` names
+  one file for one process: in a forked child it gets the child's pid before
+  its extension (``run.json`` -> ``run.4242.json``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ObserverHooks(Protocol):
 
 _installed: set[int] = set()
 _lock = threading.Lock()
+_forked = False  # this process is a fork of one that observed
 
 
 def install(observer: ObserverHooks, *, owns_pipeline: bool) -> None:
@@ -56,6 +59,21 @@ def install(observer: ObserverHooks, *, owns_pipeline: bool) -> None:
     atexit.register(_at_exit, observer, owns_pipeline)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=observer._after_fork)
+        os.register_at_fork(after_in_child=_mark_forked)
+
+
+def _mark_forked() -> None:
+    global _forked
+    _forked = True
+
+
+def env_output_path() -> str | None:
+    """``LLM_OBS_OUT``, with the pid in a forked child (see the module doc)."""
+    path = os.environ.get("LLM_OBS_OUT") or None
+    if path is None or not _forked:
+        return path
+    root, extension = os.path.splitext(path)
+    return f"{root}.{os.getpid()}{extension}"
 
 
 def exit_timeout() -> float:
