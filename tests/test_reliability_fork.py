@@ -5,6 +5,7 @@ exported twice (JSON, OTLP), and the shepherd counts each event once."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,8 +49,6 @@ PREFORK = """
 @pytest.fixture
 def shepherd() -> Iterator[StandIn]:
     server = StandIn()
-    import threading
-
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
@@ -83,8 +82,10 @@ def test_forked_workers_start_empty_with_their_own_sessions(
     work = tmp_path / "work"
     work.mkdir()
     with otlp_http_sink() as (endpoint, received):
-        env = {"KEY": KEY, "AIOBS_SHEPHERD_URL": shepherd.url,
-               "AIOBS_FLUSH_SERVER_URL": shepherd.url, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}  # fmt: skip
+        env = {
+            "KEY": KEY, "AIOBS_SHEPHERD_URL": shepherd.url,
+            "AIOBS_FLUSH_SERVER_URL": shepherd.url, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+        }  # fmt: skip
         run = run_python(script, cwd=work, env=env)
         spans = _span_names(list(received))
     assert run.result.returncode == 0, run.detail()
