@@ -17,8 +17,9 @@ The mask gets a ``str`` and returns the ``str`` to record. It is applied to
   (messages, ``@observe`` arguments and results) as their JSON text — so a
   mask must keep JSON text valid (replace with text that has no quote or
   backslash);
-* every string value of the JSON export, at ``flush()``, before any sink
-  (file, exporter, upload) sees it (object keys are left alone).
+* every string of the JSON export, values and object keys (a label value
+  can be a key: costs per label), at ``flush()``, before any sink (file,
+  exporter, upload) sees it.
 
 Each value is masked once. A mask that raises is a bug that must not leak
 what it was meant to hide: the value is recorded as ``<mask failed>`` and a
@@ -69,18 +70,21 @@ def apply(mask: Mask, text: str) -> str:
 
 
 def masked_document(document: dict[str, Any]) -> dict[str, Any]:
-    """The JSON export with every string value masked (keys kept); the
-    document itself when no mask is set."""
+    """The JSON export with every string masked; the document itself when no
+    mask is set."""
     mask = _mask
     return document if mask is None else mask_values(document, mask)
 
 
 def mask_values(value: Any, mask: Mask) -> Any:
-    """A copy of a JSON-shaped value with every string value masked (keys kept)."""
+    """A copy of a JSON-shaped value with every string masked, object keys too."""
     if isinstance(value, str):
         return apply(mask, value)
     if isinstance(value, dict):
-        return {key: mask_values(item, mask) for key, item in value.items()}
+        return {
+            apply(mask, key) if isinstance(key, str) else key: mask_values(item, mask)
+            for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [mask_values(item, mask) for item in value]
     return value
