@@ -25,7 +25,7 @@ from .observe_options import KindOptions
 from .outgoing import outgoing_attributes, record_error
 from .records import SpanFacts
 from .spans import finish_span, make_current, restore, tracer
-from .values import clean_text, dumps
+from .values import Reprs, clean_text, dumps, share_reprs, stop_sharing
 
 
 class FunctionSpec:
@@ -156,7 +156,7 @@ def _loads(text: str | None) -> Any:
 class FunctionCall:
     """One call's span: opened by the constructor, closed exactly once by ``finish``."""
 
-    __slots__ = ("kind", "record", "span", "token")
+    __slots__ = ("kind", "record", "reprs", "span", "token")
 
     def __init__(self, spec: FunctionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.span: Span | None = None
@@ -164,6 +164,9 @@ class FunctionCall:
         self.record = FunctionRecord(spec)
         options = spec.kind_options
         self.kind: KindCall | None = KindCall(options) if options is not None else None
+        # One repr per object per call, whatever records it (args, result, kinds).
+        self.reprs: Reprs = {}
+        sharing = share_reprs(self.reprs)
         try:
             attributes = dict(spec.static_attributes)
             if spec.capture_args:
@@ -182,6 +185,8 @@ class FunctionCall:
         except Exception:
             self.kind = None
             report_internal_error("@observe (opening the span)")
+        finally:
+            stop_sharing(sharing)
 
     def enter(self) -> None:
         """Make the span current, so spans started by the function nest under it."""
@@ -227,6 +232,7 @@ class FunctionCall:
         record = self.record
         attributes: dict[str, Any] = {}
         kind = self.kind
+        sharing = share_reprs(self.reprs)
         try:
             if error is not None:
                 # secrets the message quotes redacted, known client keys scrubbed
@@ -240,6 +246,9 @@ class FunctionCall:
                 kind.finish(result, error is not None, attributes, record)
         except Exception:
             report_internal_error("@observe (recording the result)")
+        finally:
+            stop_sharing(sharing)
+            self.reprs = {}
         finish_span(span, record, attributes)
         if kind is not None and error is None:
             try:
