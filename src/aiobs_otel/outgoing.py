@@ -58,7 +58,9 @@ def _plain(attributes: Mapping[str, Any]) -> bool:
             if not item.isascii():
                 return False
         elif kind is list or kind is tuple:
-            return False
+            for member in item:  # attribute sequences are flat
+                if type(member) is str and not member.isascii():
+                    return False
     return True
 
 
