@@ -35,7 +35,14 @@ class _Leaky(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path.endswith("/chat/completions"):
+        status = 401
+        if self.path.startswith("/echo/"):  # a 200 whose answer quotes the key
+            key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            body = {"id": "chatcmpl-1", "object": "chat.completion", "created": 1,
+                    "model": "gpt-4o-mini", "choices": [{"index": 0, "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": f"You sent {key}."}}]}  # fmt: skip
+            status = 200
+        elif self.path.endswith("/chat/completions"):
             key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             message = (f"Incorrect API key provided: {key}. You can find your API key at "
                        "https://platform.openai.com/account/api-keys.")  # fmt: skip
@@ -45,7 +52,7 @@ class _Leaky(BaseHTTPRequestHandler):
             key = self.headers.get("x-goog-api-key") or ""
             body = {"error": {"code": 401, "message": f"API key not valid: {key}.",
                               "status": "UNAUTHENTICATED"}}  # fmt: skip
-        self._send(401, json.dumps(body).encode())
+        self._send(status, json.dumps(body).encode())
 
     def do_GET(self) -> None:
         self._send(401, b"unauthorized")
@@ -88,6 +95,12 @@ APP = f"""
             model="gpt-4o-mini", messages=[{{"role": "user", "content": "hi"}}])
 
     @observe
+    def ask_echo():
+        client = openai.OpenAI(base_url=BASE + "/echo/v1", api_key={OPENAI_KEY!r})
+        return client.chat.completions.create(
+            model="gpt-4o-mini", messages=[{{"role": "user", "content": "hi"}}])
+
+    @observe
     def ask_gemini():
         client = genai.Client(api_key={GEMINI_KEY!r}, http_options={{"base_url": BASE}})
         return client.models.generate_content(model="gemini-2.0-flash", contents="hi")
@@ -102,6 +115,7 @@ APP = f"""
     def refused():
         raise PermissionError("the proxy refused Authorization: Bearer {BEARER}")
 
+    ask_echo()
     for call in (ask_openai, ask_gemini, lambda: fetch_items(github_token={GITHUB_TOKEN!r}),
                  refused):
         try:
@@ -145,7 +159,9 @@ def test_no_secret_in_the_export_nor_in_otlp(tmp_path: Path, leaky_server: str) 
 
     # the errors are all there, with the secrets replaced
     document = load(export)
-    errors = {event["api"]: event["error"] for event in document["events"]}
+    errors = {event["api"]: event["error"] for event in document["events"] if event["error"]}
+    (echo,) = [event for event in document["events"] if event["response"]]
+    assert echo["response"]["text"] == "You sent <redacted>."
     assert "AuthenticationError: Error code: 401" in errors["chat.completions.create"]
     assert "Incorrect API key provided: <redacted>." in errors["chat.completions.create"]
     assert "API key not valid: <redacted>." in errors["models.generate_content"]

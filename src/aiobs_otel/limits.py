@@ -31,7 +31,7 @@ import json
 from typing import Any
 
 from . import env
-from .redaction import json_may_hold_secret
+from .redaction import json_may_hold_secret, scrub_known
 from .values import clean_text, json_default, safe_json_text, shared_reprs, to_jsonable
 
 TRACE_IO_ENV = "AIOBS_MAX_TRACE_IO_BYTES"
@@ -80,7 +80,7 @@ def limited_json(value: Any, limit: int, *, redact: bool = True) -> str:
         full = None
     secrets = full is not None and redact and json_may_hold_secret(full)
     if full is not None:
-        full = safe_json_text(full)
+        full = scrub_known(safe_json_text(full))  # a client's key quoted in the value
         if not secrets:
             size = utf8_size(full)
             return full if size <= limit else truncation_marker(full, size, limit)
@@ -88,7 +88,7 @@ def limited_json(value: Any, limit: int, *, redact: bool = True) -> str:
         value, max_string=limit, max_items=1000, max_total=limit, redact_secrets=redact,
         reprs=reprs,
     )  # fmt: skip
-    text = json.dumps(walked, ensure_ascii=False, separators=(",", ":"))
+    text = scrub_known(json.dumps(walked, ensure_ascii=False, separators=(",", ":")))
     # A value JSON holds as it is keeps its size as the test; one it cannot
     # hold (a cycle, an odd object) is measured by its safe copy.
     original = utf8_size(full) if full is not None else utf8_size(text)

@@ -30,6 +30,7 @@ import re
 import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import unquote_plus
 
 REDACTED = "<redacted>"
@@ -121,6 +122,18 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A JSON-shaped value with every secret scrubbed from its strings (the
+    value itself when none holds one)."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: scrub_value(item, secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_value(item, secrets) for item in value]
+    return value
+
+
 def secret_values(*candidates: object) -> tuple[str, ...]:
     """The strings among ``candidates`` long enough to be real secrets (an empty
     or placeholder key would otherwise scrub ordinary text)."""
@@ -152,11 +165,15 @@ def known_secrets() -> tuple[str, ...]:
     return tuple(_known)
 
 
-def forget_known_secrets() -> None:
-    """For tests: forget the remembered values."""
-    global _known
-    with _known_lock:
-        _known = {}
+def scrub_known(text: str) -> str:
+    """``text`` without the remembered secret values (one substring search each)."""
+    known = _known
+    if not known:
+        return text
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
 
 
 # --- secrets quoted in free text ---------------------------------------------------------

@@ -9,7 +9,8 @@ A value JSON cannot hold becomes a truncated, JSON-safe stand-in:
 * NaN and infinities become the strings ``"NaN"``, ``"Infinity"``,
   ``"-Infinity"``; lone surrogates (from badly decoded user data) become
   U+FFFD, so every export is valid UTF-8 JSON for parsers outside Python;
-* with ``redact_secrets``, values under secret-looking keys are ``<redacted>``.
+* with ``redact_secrets``, values under secret-looking keys are ``<redacted>``;
+  ``dumps`` also scrubs the secret values clients hold (``redaction.scrub_known``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from typing import Any
 
-from .redaction import REDACTED, is_secret_key, json_may_hold_secret
+from .redaction import REDACTED, is_secret_key, json_may_hold_secret, scrub_known
 
 MAX_STRING = 4096
 MAX_ITEMS = 100
@@ -134,7 +135,8 @@ def dumps(value: Any, *, redact_secrets: bool = False) -> str:
         converter = _Converter(MAX_STRING, MAX_ITEMS, MAX_TOTAL, redact_secrets, reprs)
         plain = converter.convert(value, 0)
         text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
-    return safe_json_text(text)
+    # a client's key in a value (an SDK response an @observe function returns)
+    return scrub_known(safe_json_text(text))
 
 
 def safe_json_text(json_text: str) -> str:

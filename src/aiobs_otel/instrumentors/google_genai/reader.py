@@ -80,7 +80,7 @@ def read_client(call: LLMCall, instance: Any, model: Any) -> None:
         getattr(client, "api_key", None),
         *(v for k, v in dict(headers).items() if isinstance(k, str) and is_secret_key(k)),
     )
-    remember_secrets(call.secrets)  # scrubbed from errors recorded anywhere (an @observe parent)
+    remember_secrets(call.secrets)  # scrubbed wherever recorded (an @observe parent)
 
 
 def error_type(error: BaseException) -> str:

@@ -70,6 +70,7 @@ def read_client(call: LLMCall, instance: Any) -> None:
                getattr(url, "scheme", None))  # fmt: skip
     if client is not None:
         call.secrets = _secrets_of(client)
+        remember_secrets(call.secrets)  # scrubbed wherever recorded (an @observe parent)
 
 
 def _secrets_of(client: Any) -> tuple[str, ...]:
@@ -87,7 +88,6 @@ def _secrets_of(client: Any) -> tuple[str, ...]:
         headers = {}
     header_values = [v for k, v in headers.items() if isinstance(k, str) and is_secret_key(k)]
     found = secret_values(key, *header_values)
-    remember_secrets(found)  # scrubbed from errors recorded anywhere (an @observe parent)
     with contextlib.suppress(TypeError):
         _client_secrets[client] = (key, found)
     return found
