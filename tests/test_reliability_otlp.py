@@ -3,9 +3,8 @@
 A black-holed endpoint (accepts, never answers) or one answering 503 slowly:
 ``observer.flush()`` returns in under 100 ms, the exit takes at most
 ``AIOBS_EXIT_TIMEOUT`` (default 5 s) + 1 s with traces and metrics draining
-concurrently, and the JSON file is written before that wait. The standard
-``OTEL_*`` switches are honoured by the pipeline ``observe()`` builds, and by
-zero-code's."""
+concurrently (zero-code's providers too), and the JSON file is written before
+that wait. The standard switches: ``test_reliability_switches.py``."""
 
 from __future__ import annotations
 
@@ -14,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -68,13 +68,33 @@ SICK: dict[str, Callable[[], AbstractContextManager[str]]] = {
 }
 
 
-@pytest.mark.parametrize(("sickness", "timeout"), [("black-holed", None), ("503-after-2s", 2)])
+def exit_allowance(healthy: float) -> float:
+    """What the exit may take beyond the timeout: 1 s (the issue's bound), or
+    more on a loaded machine, where the interpreter's own teardown after a
+    healthy run (measured beside) already takes longer."""
+    return max(1.0, healthy + 0.5)
+
+
+_healthy_exit: dict[str, float] = {}
+
+
+def healthy_exit(tmp_path: Path, env: dict[str, str]) -> float:
+    """Seconds from the app's last line to its exit with a healthy OTLP receiver."""
+    if "observe" not in _healthy_exit:
+        script = write_script(tmp_path / "healthy", APP)
+        with otlp_http_sink() as (endpoint, _):
+            run = run_python(script, cwd=script.parent,
+                             env={**env, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})  # fmt: skip
+        assert run.result.returncode == 0, run.detail()
+        _healthy_exit["observe"] = run.seconds_after("END")
+    return _healthy_exit["observe"]
+
+
+@pytest.mark.parametrize(("sickness", "timeout"), [("black-holed", 3), ("503-after-2s", 2)])
 def test_flush_is_instant_and_exit_bounded_with_a_sick_backend(
-    tmp_path: Path, stub_env: dict[str, str], sickness: str, timeout: int | None
+    tmp_path: Path, stub_env: dict[str, str], sickness: str, timeout: int
 ) -> None:
-    env = {**stub_env, **FAST_EXPORT}
-    if timeout is not None:
-        env["AIOBS_EXIT_TIMEOUT"] = str(timeout)
+    env = {**stub_env, **FAST_EXPORT, "AIOBS_EXIT_TIMEOUT": str(timeout)}
     script = write_script(tmp_path / "src", APP)
     work = tmp_path / "work"
     work.mkdir()
@@ -83,9 +103,8 @@ def test_flush_is_instant_and_exit_bounded_with_a_sick_backend(
     assert run.result.returncode == 0, run.detail()
     assert float(run.marker("FLUSH_SECONDS")) < 0.1, run.detail()
     assert len(load(work / run.marker("FLUSHED"))["events"]) == 3
-    budget = timeout if timeout is not None else 5.0  # the documented default
     lived = run.seconds_after("END")
-    assert lived <= budget + 1, run.detail()
+    assert lived <= timeout + exit_allowance(healthy_exit(tmp_path, env)), run.detail()
     # the session left for the exit was written first, before the wait on OTLP
     left = work / f"{run.marker('SESSION')}.json"
     assert len(load(left)["events"]) == 1
@@ -110,103 +129,45 @@ def test_zero_code_writes_the_file_first_and_exits_within_the_timeout(
     """)  # fmt: skip
     work = tmp_path / "work"
     work.mkdir()
-    launcher = str(Path(sys.executable).with_name("opentelemetry-instrument"))
+    with otlp_http_sink() as (endpoint, _):
+        healthy = _zero_code_run(script, tmp_path / "healthy", {**stub_env, **FAST_EXPORT,
+                                 "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})  # fmt: skip
     with black_hole() as endpoint:
-        env = clean_env({**stub_env, **FAST_EXPORT, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
-        process = subprocess.Popen(
-            [launcher, sys.executable, str(script)], cwd=work, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        file_seen_at = None
-        while process.poll() is None:
-            if file_seen_at is None and exports_in(work):
-                file_seen_at = time.time()
-            time.sleep(0.02)
-        exited_at = time.time()
-        stdout, stderr = process.communicate()
-    detail = f"stdout:\n{stdout}\nstderr:\n{stderr}"
-    assert process.returncode == 0, detail
-    end = float(stdout.split("END=")[1].split()[0])
+        sick = _zero_code_run(script, work, {**stub_env, **FAST_EXPORT,
+                              "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})  # fmt: skip
     (export,) = exports_in(work)
     assert len(load(export)["events"]) == 3
+    assert sick.file_after_end < 1.0, sick.detail  # the file first...
+    # ...then at most the default timeout (5 s), and the rest of the exit
+    assert sick.exit_after_end <= 5.0 + exit_allowance(healthy.exit_after_end), sick.detail
+    assert "did not finish within 5s" in sick.detail
+
+
+@dataclass
+class _Timed:
+    file_after_end: float  # when the export file appeared, after the app's last line
+    exit_after_end: float
+    detail: str
+
+
+def _zero_code_run(script: Path, work: Path, env: dict[str, str]) -> _Timed:
+    """The script under opentelemetry-instrument, watched: when its file
+    appears, when it exits (both after its END= line)."""
+    work.mkdir(parents=True, exist_ok=True)
+    launcher = str(Path(sys.executable).with_name("opentelemetry-instrument"))
+    process = subprocess.Popen(
+        [launcher, sys.executable, str(script)], cwd=work, env=clean_env(env),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    file_seen_at = None
+    while process.poll() is None:
+        if file_seen_at is None and exports_in(work):
+            file_seen_at = time.time()
+        time.sleep(0.02)
+    exited_at = time.time()
+    stdout, stderr = process.communicate()
+    detail = f"stdout:\n{stdout}\nstderr:\n{stderr}"
+    assert process.returncode == 0, detail
     assert file_seen_at is not None, detail
-    assert file_seen_at - end < 1.0, detail  # the file first...
-    assert exited_at - end <= 5.0 + 1.0, detail  # ...then at most the default timeout
-    assert "did not finish within 5s" in stderr, detail
-
-
-# --- the standard switches ---------------------------------------------------------------
-
-SWITCHES = """
-    import openai
-    from aiobs_otel import observer
-    observer.observe(session_name="switches")
-    openai.OpenAI(max_retries=0).chat.completions.create(
-        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
-    print(f"FLUSHED={observer.flush()}")
-"""
-
-
-@pytest.mark.parametrize(
-    ("switches", "traces", "metrics"),
-    [
-        ({}, True, True),  # an endpoint alone: both signals go to it
-        ({"OTEL_METRICS_EXPORTER": "none"}, True, False),
-        ({"OTEL_TRACES_EXPORTER": "none"}, False, True),
-        ({"OTEL_TRACES_EXPORTER": "console", "OTEL_METRICS_EXPORTER": "none"}, False, False),
-    ],
-    ids=["default", "metrics-none", "traces-none", "traces-console"],
-)
-def test_the_pipeline_observe_builds_honours_the_exporter_switches(
-    tmp_path: Path, stub_env: dict[str, str], switches: dict[str, str], traces: bool,
-    metrics: bool,
-) -> None:  # fmt: skip
-    script = write_script(tmp_path / "src", SWITCHES)
-    work = tmp_path / "work"
-    work.mkdir()
-    with otlp_http_sink() as (endpoint, received):
-        env = {**stub_env, **switches, "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
-        run = run_python(script, cwd=work, env=env)
-        paths = {path for path, _ in received}
-    assert run.result.returncode == 0, run.detail()
-    assert ("/v1/traces" in paths) is traces, paths
-    assert ("/v1/metrics" in paths) is metrics, paths
-    assert len(load(work / run.marker("FLUSHED"))["events"]) == 1  # the file, whatever OTLP does
-    if switches.get("OTEL_TRACES_EXPORTER") == "console":
-        assert '"name": "chat gpt-4o-mini"' in run.stdout
-
-
-DISABLED = """
-    import openai
-    from aiobs_otel import observer, observe
-
-    @observe
-    def ask():
-        return openai.OpenAI(max_retries=0).chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
-
-    observer.observe(session_name="disabled")
-    ask()
-    print(f"FLUSHED={observer.flush()}")
-    observer.observe(session_name="left-for-exit")
-    ask()
-"""
-
-
-@pytest.mark.parametrize(
-    "launcher", [None, "opentelemetry-instrument"], ids=["observe", "zero-code"]
-)
-def test_otel_sdk_disabled_records_nothing_and_writes_no_file(
-    tmp_path: Path, stub_env: dict[str, str], launcher: str | None
-) -> None:
-    script = write_script(tmp_path / "src", DISABLED)
-    work = tmp_path / "work"
-    work.mkdir()
-    with otlp_http_sink() as (endpoint, received):
-        env = {**stub_env, "OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint}
-        run = run_python(script, cwd=work, env=env, launcher=launcher)
-        sent = list(received)
-    assert run.result.returncode == 0, run.detail()
-    assert run.marker("FLUSHED") == "None"
-    assert exports_in(work) == []  # neither flush() nor the exit wrote one
-    assert sent == []
+    end = float(stdout.split("END=")[1].split()[0])
+    return _Timed(file_seen_at - end, exited_at - end, detail)

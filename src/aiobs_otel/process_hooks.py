@@ -81,18 +81,21 @@ def exit_timeout() -> float:
 
 
 def _at_exit(observer: ObserverHooks, owns_pipeline: bool) -> None:
+    started = time.monotonic()  # the write below counts against the timeout too
     try:
         if env.flag(FLUSH_AT_EXIT_ENV, True):
             observer._flush_at_exit()
     except Exception:
         logger.warning("aiobs-otel: writing the export at exit failed", exc_info=True)
     if owns_pipeline:
-        shutdown_within(exit_timeout())
+        timeout = exit_timeout()
+        shutdown_within(max(0.0, timeout - (time.monotonic() - started)), reported=timeout)
 
 
-def shutdown_within(seconds: float) -> bool:
+def shutdown_within(seconds: float, *, reported: float | None = None) -> bool:
     """Shut down the global tracer, meter and logger providers concurrently;
-    wait at most ``seconds``. True when all finished in time."""
+    wait at most ``seconds`` (``reported``: the timeout the warning names).
+    True when all finished in time."""
     providers: list[Any] = [trace.get_tracer_provider(), metrics.get_meter_provider()]
     try:
         from opentelemetry import _logs
@@ -121,7 +124,7 @@ def shutdown_within(seconds: float) -> bool:
             "aiobs-otel: the OpenTelemetry exporters did not finish within %gs at exit "
             "(is the OTLP endpoint reachable?); what they still held is lost. The JSON "
             "file is complete. Raise %s to wait longer.",
-            seconds,
+            seconds if reported is None else reported,
             EXIT_TIMEOUT_ENV,
         )
     return not late
