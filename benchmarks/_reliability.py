@@ -86,15 +86,16 @@ def _answer(question: str, user: str) -> str:
     return f"An API, {user}, is an interface."
 
 
-def workload(plan: Plan) -> dict[str, dict[str, float]]:
+def workload(plan: Plan) -> dict[str, dict[str, Any]]:
     call: Callable[[], Any] = lambda: _answer("What is an API?", user="ann@example.com")  # noqa: E731
     switch = _Without()
-    rows: dict[str, dict[str, float]] = {}
+    rows: dict[str, dict[str, Any]] = {}
     observer.observe(session_name="bench-reliability")
     try:
         result = paired(plan, base=call, inst=call, enable=switch.on, disable=switch.off,
                         before_batch=observer._buffer.clear)  # fmt: skip
         rows["reliability/outgoing_unset"] = _row(result)
+        switch.on()  # paired() leaves the base arm's state behind
         mask = lambda text: EMAIL.sub("<email>", text)  # noqa: E731
         result = paired(plan, base=call, inst=call, enable=lambda: aiobs_otel.set_mask(mask),
                         disable=lambda: aiobs_otel.set_mask(None),
@@ -112,10 +113,12 @@ def workload(plan: Plan) -> dict[str, dict[str, float]]:
     return rows
 
 
-def _row(result: Any) -> dict[str, float]:
+def _row(result: Any) -> dict[str, Any]:
+    low, high = result.cpu.added_iqr_us
     return {
         "ratio": round(result.cpu.ratio, 4),
         "added_cpu_us": round(result.cpu.added_us, 3),
+        "added_cpu_iqr_us": [round(low, 3), round(high, 3)],
         "base_cpu_us": round(result.cpu.base_us, 3),
         "added_wall_us": round(result.wall.added_us, 3),
     }
