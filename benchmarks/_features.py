@@ -16,6 +16,10 @@ Rows (each paired against the call without the feature, in the same process):
 - ``features/eval_sampled_out`` / ``eval_sampled_in``: scheduling an evaluation
   for a call the sample leaves out / takes (the judge, a no-op callable, runs
   on the worker thread; CPU time counts it).
+- ``reliability/*`` (``_reliability.py``): the outgoing-string pass of every
+  span (lone surrogates, the user's mask) unset, and with a mask set;
+- ``langfuse/span`` (``_langfuse.py``): a span in a trace context with the
+  Langfuse processor (its ``langfuse.*`` attributes and the batch hand-off).
 """
 
 from __future__ import annotations
@@ -183,4 +187,24 @@ def cost_and_evaluation_rows(plan: Plan) -> list[Row]:
     finally:
         drain(60)
         configure_judge(None)
+    return rows
+
+
+def outgoing_rows(plan: Plan, pipeline: Pipeline) -> list[Row]:
+    import _langfuse
+    import _reliability
+
+    labels = {
+        "reliability/outgoing_unset": ("@observe, the outgoing-string pass in place (no mask)",
+                                       "the pass replaced by the identity", True),
+        "reliability/mask_set": ("@observe with a regex mask set (set_mask)", "no mask", True),
+        "reliability/attributes_unset": ("the outgoing pass on a chat call's 16 attributes",
+                                         "the identity", False),
+    }  # fmt: skip
+    rows = []
+    for row_id, result in _reliability.measure(plan, pipeline.clear).items():
+        workload, baseline, ratios = labels[row_id]
+        rows.append(feature_row(row_id, workload, baseline, result, ratios=ratios))
+    rows.append(feature_row("langfuse/span", "a span in a trace context, Langfuse configured",
+                            "the same span without Langfuse", _langfuse.measure(plan)))  # fmt: skip
     return rows

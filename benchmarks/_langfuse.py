@@ -11,7 +11,7 @@ provider plus the Langfuse processor (``langfuse.*`` attributes on start, a
 ``BatchSpanProcessor`` hand-off on end; its exporter drops the batch, so no
 network time is counted: that happens on the batch thread, off the call).
 
-``workload()`` is the function for ``benchmarks/run.py`` to wire as a row.
+``measure()`` gives ``benchmarks/run.py`` the row (``_features.outgoing_rows``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _timing import Plan, paired
+from _timing import Paired, Plan, paired
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -54,17 +54,22 @@ def _provider(langfuse: bool) -> TracerProvider:
     return provider
 
 
-def workload(plan: Plan) -> dict[str, dict[str, float]]:
+def measure(plan: Plan) -> Paired:
+    """A span in a trace context, with the Langfuse processor against without."""
     scope = TraceScope.build("bench", user_id="u1", conversation_id="c1", tags=["a", "b"],
                              metadata={"version": "1", "environment": "bench"})  # fmt: skip
     base_tracer = _provider(False).get_tracer("bench")
     inst_tracer = _provider(True).get_tracer("bench")
     token = otel_context.attach(with_scope(scope))
     try:
-        result = paired(plan, base=lambda: base_tracer.start_span("work").end(),
-                        inst=lambda: inst_tracer.start_span("work").end())  # fmt: skip
+        return paired(plan, base=lambda: base_tracer.start_span("work").end(),
+                      inst=lambda: inst_tracer.start_span("work").end())  # fmt: skip
     finally:
         otel_context.detach(token)
+
+
+def workload(plan: Plan) -> dict[str, dict[str, float]]:
+    result = measure(plan)
     return {"langfuse/span": {
         "ratio": round(result.cpu.ratio, 4),
         "added_cpu_us": round(result.cpu.added_us, 2),

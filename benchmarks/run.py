@@ -135,6 +135,7 @@ def feature_rows(plans: Plans, pipeline: _telemetry.Pipeline, calls: dict[str, A
         rows.append(progress(row))
     rows += [progress(r) for r in _features.decorator_rows(plans.observe, pipeline)]
     rows += [progress(r) for r in _features.cost_and_evaluation_rows(plans.observe)]
+    rows += [progress(r) for r in _features.outgoing_rows(plans.observe, pipeline)]
     return rows
 
 

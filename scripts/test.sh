@@ -9,6 +9,10 @@
 #     (separate: openai releases before 1.55.3 need httpx < 0.28, google-genai 1.x
 #     needs httpx >= 0.28)
 #   .venv-openai-responses: the first openai release with the Responses API
+#   .venv-py310, .venv-py313: the oldest and newest Python we support (the README's
+#     range), newest SDKs, for the suite without the slow integration files
+# jq (else Node) reads every export in the reliability tests: a JSON parser that is
+# not Python's.
 source "$(dirname "$0")/_venv.sh"
 OLDEST_OPENAI=${OLDEST_OPENAI:-1.26.0}
 OLDEST_GENAI=${OLDEST_GENAI:-1.3.0}
@@ -41,6 +45,36 @@ make_venv .venv-oldest-openai -e . "openai==$OLDEST_OPENAI" "httpx<0.28" pytest 
 make_venv .venv-oldest-genai -e . "google-genai==$OLDEST_GENAI" pytest pytest-asyncio
 make_venv .venv-openai-responses -e . "openai==$OLDEST_RESPONSES" pytest pytest-asyncio
 
+if ! command -v jq >/dev/null && ! command -v node >/dev/null; then
+  echo "== installing jq (exports are checked with a JSON parser that is not Python's)"
+  SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
+  $SUDO apt-get update -q && $SUDO apt-get install -y -q jq
+fi
+
+# find_python 3.10: an interpreter of that version (PYTHON310 / PYTHON313 win), from
+# PATH or pyenv's versions; fails when there is none.
+find_python() {
+  local version=$1 override="PYTHON${1/./}" root candidate
+  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+  for candidate in ${!override:-} "python$version" "$root"/versions/"$version".*/bin/python; do
+    if "$candidate" -c "import sys; sys.exit(sys.version[:len('$version') + 1] != '$version.')" \
+        2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  echo "Python $version is needed for the test matrix: pyenv install $version (or set $override)" >&2
+  return 1
+}
+PYTHON_MATRIX=(3.10 3.13)
+for version in "${PYTHON_MATRIX[@]}"; do
+  interpreter=$(find_python "$version")
+  venv=".venv-py${version/./}"
+  [ -x "$venv/bin/python" ] || "$interpreter" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q "pip>=25.1"  # the resolver note at the top
+  make_venv "$venv" -e ".[dev,gcs,view]"
+done
+
 echo "== lint and types"
 .venv/bin/ruff check src tests benchmarks examples
 .venv/bin/ruff format --check src tests benchmarks examples
@@ -68,3 +102,24 @@ run_pytest .venv-oldest-genai/bin/pytest -q -p no:cacheprovider tests/test_genai
 
 echo "== Responses API tests on the first openai release that has it ($OLDEST_RESPONSES)"
 run_pytest .venv-openai-responses/bin/pytest -q -p no:cacheprovider tests/test_openai_responses.py
+
+# The slow integration files (real Phoenix, SQS on moto, the HTTP services, the aiobs
+# releases in their own venvs, a fresh checkout's commands, the benchmark smoke run) run
+# once, above: the Python matrix keeps CI well under 30 minutes.
+SLOW_INTEGRATION=(
+  --ignore=tests/test_zero_code_phoenix.py --ignore=tests/test_evaluations_phoenix.py
+  --ignore=tests/test_new_user_phoenix.py
+  --ignore=tests/test_http_services.py --ignore-glob="tests/test_sqs_*.py"
+  --ignore-glob="tests/test_aiobs015_*.py" --ignore=tests/test_aiobs_user_suite.py
+  --ignore=tests/test_aiobs_guide.py --ignore=tests/test_aiobs_compat.py
+  --ignore=tests/test_first_ten_minutes.py --ignore=tests/test_benchmarks_smoke.py
+)
+for version in "${PYTHON_MATRIX[@]}"; do
+  venv=".venv-py${version/./}"
+  releases=$("$venv/bin/python" -c 'import platform, openai; from google.genai import version
+print(f"{platform.python_version()} (newest SDKs for it: openai {openai.__version__}, google-genai {version.__version__})")')
+  echo "== tests on Python $releases"
+  started=$SECONDS
+  run_pytest "$venv/bin/pytest" -q -p no:cacheprovider "${SLOW_INTEGRATION[@]}"
+  echo "== Python $version: $((SECONDS - started)) s"
+done

@@ -7,7 +7,11 @@ import ast
 from pathlib import Path
 
 import pytest
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 PACKAGE = SRC / "aiobs_otel"

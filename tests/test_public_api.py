@@ -24,6 +24,7 @@ EXPECTED = {
     "__version__",
     "observe",
     "observer",
+    "set_mask",
 }
 
 

@@ -25,6 +25,7 @@ from .exporters.models import (
     Session,
     SessionMeta,
 )
+from .masking import set_mask
 from .observer import Observer
 from .providers import BaseProvider
 from .version import __version__
@@ -49,4 +50,5 @@ __all__ = [
     "__version__",
     "observe",
     "observer",
+    "set_mask",
 ]

@@ -15,16 +15,17 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 
 from . import attributes as A
 from . import kinds
 from .guard import report_internal_error
 from .kind_calls import KindCall
 from .observe_options import KindOptions
+from .outgoing import outgoing_attributes, record_error
 from .records import SpanFacts
 from .spans import finish_span, make_current, restore, tracer
-from .values import dumps
+from .values import Reprs, clean_text, dumps, share_reprs, stop_sharing
 
 
 class FunctionSpec:
@@ -47,7 +48,7 @@ class FunctionSpec:
         self.kind = self.options.kind
         # None for a plain function: its calls skip the kind-specific work.
         self.kind_options = self.options if self.options.per_call_work else None
-        self.otel_name = kinds.span_name(self.kind, self.span_name)
+        self.otel_name = clean_text(kinds.span_name(self.kind, self.span_name))
         self.capture_args = capture_args
         self.capture_result = capture_result
         self.enh_prompt = enh_prompt
@@ -155,7 +156,7 @@ def _loads(text: str | None) -> Any:
 class FunctionCall:
     """One call's span: opened by the constructor, closed exactly once by ``finish``."""
 
-    __slots__ = ("kind", "record", "span", "token")
+    __slots__ = ("kind", "record", "reprs", "span", "token")
 
     def __init__(self, spec: FunctionSpec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.span: Span | None = None
@@ -163,6 +164,9 @@ class FunctionCall:
         self.record = FunctionRecord(spec)
         options = spec.kind_options
         self.kind: KindCall | None = KindCall(options) if options is not None else None
+        # One repr per object per call, whatever records it (args, result, kinds).
+        self.reprs: Reprs = {}
+        sharing = share_reprs(self.reprs)
         try:
             attributes = dict(spec.static_attributes)
             if spec.capture_args:
@@ -176,11 +180,13 @@ class FunctionCall:
             if self.kind is not None:
                 self.kind.start(args, kwargs, attributes, self.record)
             self.span = tracer(A.SCOPE_FUNCTIONS).start_span(
-                spec.otel_name, kind=SpanKind.INTERNAL, attributes=attributes
+                spec.otel_name, kind=SpanKind.INTERNAL, attributes=outgoing_attributes(attributes)
             )
         except Exception:
             self.kind = None
             report_internal_error("@observe (opening the span)")
+        finally:
+            stop_sharing(sharing)
 
     def enter(self) -> None:
         """Make the span current, so spans started by the function nest under it."""
@@ -226,12 +232,13 @@ class FunctionCall:
         record = self.record
         attributes: dict[str, Any] = {}
         kind = self.kind
+        sharing = share_reprs(self.reprs)
         try:
             if error is not None:
-                record.error = f"{type(error).__name__}: {error}"
+                # secrets the message quotes redacted, known client keys scrubbed
+                message = record_error(span, error)
+                record.error = f"{type(error).__name__}: {message}"
                 attributes[A.ERROR_TYPE] = type(error).__qualname__
-                span.record_exception(error)
-                span.set_status(Status(StatusCode.ERROR, str(error)))
             elif record.spec.capture_result:
                 record.result_json = dumps(result, redact_secrets=True)
                 attributes[A.AIOBS_FUNCTION_RESULT] = record.result_json
@@ -239,6 +246,9 @@ class FunctionCall:
                 kind.finish(result, error is not None, attributes, record)
         except Exception:
             report_internal_error("@observe (recording the result)")
+        finally:
+            stop_sharing(sharing)
+            self.reprs = {}
         finish_span(span, record, attributes)
         if kind is not None and error is None:
             try:

@@ -31,8 +31,8 @@ import json
 from typing import Any
 
 from . import env
-from .redaction import json_may_hold_secret
-from .values import clean_text, json_default, safe_json_text, to_jsonable
+from .redaction import json_may_hold_secret, scrub_known
+from .values import clean_text, json_default, safe_json_text, shared_reprs, to_jsonable
 
 TRACE_IO_ENV = "AIOBS_MAX_TRACE_IO_BYTES"
 SPAN_IO_ENV = "AIOBS_MAX_SPAN_IO_BYTES"
@@ -70,22 +70,25 @@ def cut_utf8(text: str, limit: int) -> str:
 def limited_json(value: Any, limit: int, *, redact: bool = True) -> str:
     """Compact JSON of ``value`` within ``limit`` bytes (see the module doc);
     ``redact=False`` for a value whose secrets were replaced already."""
+    reprs = shared_reprs()  # one repr per object, whichever path needs it
     try:
         full: str | None = json.dumps(
-            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=json_default
-        )
+            value, ensure_ascii=False, separators=(",", ":"), allow_nan=False,
+            default=lambda v: json_default(v, reprs),
+        )  # fmt: skip
     except Exception:  # JSON refuses it (a cycle, NaN) or a user object fails while read
         full = None
     secrets = full is not None and redact and json_may_hold_secret(full)
     if full is not None:
-        full = safe_json_text(full)
+        full = scrub_known(safe_json_text(full))  # a client's key quoted in the value
         if not secrets:
             size = utf8_size(full)
             return full if size <= limit else truncation_marker(full, size, limit)
     walked = to_jsonable(
-        value, max_string=limit, max_items=1000, max_total=limit, redact_secrets=redact
-    )
-    text = json.dumps(walked, ensure_ascii=False, separators=(",", ":"))
+        value, max_string=limit, max_items=1000, max_total=limit, redact_secrets=redact,
+        reprs=reprs,
+    )  # fmt: skip
+    text = scrub_known(json.dumps(walked, ensure_ascii=False, separators=(",", ":")))
     # A value JSON holds as it is keeps its size as the test; one it cannot
     # hold (a cycle, an odd object) is measured by its safe copy.
     original = utf8_size(full) if full is not None else utf8_size(text)

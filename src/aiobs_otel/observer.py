@@ -21,6 +21,7 @@ from .exporters.file import FileExporter
 from .exporters.sinks import deliver, report_losses, report_unconvertible
 from .exporters.source import ExportSource
 from .guard import report_internal_error
+from .masking import export_masker
 from .providers import ProviderRegistry
 from .records import SESSIONS
 from .session_labels import SessionLabels
@@ -129,7 +130,8 @@ class Observer(SessionLabels):
 
         Returns the path written, or, with ``exporter=``, that exporter's result
         (``persist=False``: no file, returns None, as in aiobs). The file is
-        ``path``, else ``LLM_OBS_OUT``, else ``<active or first session id>.json``.
+        ``path``, else ``LLM_OBS_OUT`` (with the pid in a forked child), else
+        ``<active or first session id>.json``.
         The active session is closed by a flush (as in aiobs): call
         ``observe()`` again to record more. Raises ``OSError`` when the file
         cannot be written; the data then stays for the next flush. Never waits
@@ -144,7 +146,7 @@ class Observer(SessionLabels):
         if exporter is None and persist:
             target = (
                 path
-                or os.environ.get("LLM_OBS_OUT")
+                or process_hooks.env_output_path()
                 or self._default_name(payload.sessions, active_id)
             )
             sink = FileExporter(target)
@@ -199,8 +201,14 @@ class Observer(SessionLabels):
                 sessions = [s for s in sessions if s.id != self._implicit_id]
             session_dicts = [s.as_dict() for s in sessions]
         report_losses(batch)
-        source = ExportSource(index, session_dicts, include_trace_tree, time.time(),
-                              on_error=report_unconvertible)  # fmt: skip
+        source = ExportSource(
+            index,
+            session_dicts,
+            include_trace_tree,
+            time.time(),
+            on_error=report_unconvertible,
+            transform=export_masker(),  # the user's mask, before any sink sees it
+        )
         return Payload(source=source), batch, flushed
 
     def _restore(self, batch: Batch, flushed: list[SessionRecord]) -> None:
@@ -264,10 +272,11 @@ class Observer(SessionLabels):
             return
         if self._implicit_id is None:  # observe() without flush(): say so
             logger.warning(
-                "aiobs-otel: observations were not flushed before exit; wrote them to %s", path
+                "aiobs-otel: observations were not flushed before exit; wrote them to %s",
+                os.path.abspath(path),
             )
         else:  # zero-code: the write at exit is how the file gets written
-            logger.info("aiobs-otel: wrote the ObservabilityExport to %s", path)
+            logger.info("aiobs-otel: wrote the ObservabilityExport to %s", os.path.abspath(path))
 
     def _after_fork(self) -> None:
         """In a forked child: drop the parent's records; the active session

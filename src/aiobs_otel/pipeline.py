@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 from . import attributes as A
+from .outgoing import outgoing_attributes
 from .processors import SessionSpanProcessor, StampSource
 from .trace_context import ContextSpanProcessor
 
@@ -59,7 +60,7 @@ def build_resource(labels: Mapping[str, str]) -> Resource:
     attributes: dict[str, str] = label_attributes(labels)
     if not service_name_configured():
         attributes["service.name"] = default_service_name()
-    return Resource.create(attributes)
+    return Resource.create(dict(outgoing_attributes(attributes)))
 
 
 def service_name_configured(environ: Mapping[str, str] = os.environ) -> bool:

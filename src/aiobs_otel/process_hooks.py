@@ -10,7 +10,9 @@
   file is already written.
 * **Fork**: a child process starts with an empty buffer and its own session
   (same name and labels, a new id, its own pid), so two processes never
-  write the same file and nothing is exported twice.
+  write the same file and nothing is exported twice. ``LLM_OBS_OUT`` names
+  one file for one process: in a forked child it gets the child's pid before
+  its extension (``run.json`` -> ``run.4242.json``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from typing import Any, Protocol
 
 from opentelemetry import metrics, trace
@@ -42,6 +45,7 @@ class ObserverHooks(Protocol):
 
 _installed: set[int] = set()
 _lock = threading.Lock()
+_forked = False  # this process is a fork of one that observed
 
 
 def install(observer: ObserverHooks, *, owns_pipeline: bool) -> None:
@@ -55,6 +59,21 @@ def install(observer: ObserverHooks, *, owns_pipeline: bool) -> None:
     atexit.register(_at_exit, observer, owns_pipeline)
     if hasattr(os, "register_at_fork"):
         os.register_at_fork(after_in_child=observer._after_fork)
+        os.register_at_fork(after_in_child=_mark_forked)
+
+
+def _mark_forked() -> None:
+    global _forked
+    _forked = True
+
+
+def env_output_path() -> str | None:
+    """``LLM_OBS_OUT``, with the pid in a forked child (see the module doc)."""
+    path = os.environ.get("LLM_OBS_OUT") or None
+    if path is None or not _forked:
+        return path
+    root, extension = os.path.splitext(path)
+    return f"{root}.{os.getpid()}{extension}"
 
 
 def exit_timeout() -> float:
@@ -62,18 +81,21 @@ def exit_timeout() -> float:
 
 
 def _at_exit(observer: ObserverHooks, owns_pipeline: bool) -> None:
+    started = time.monotonic()  # the write below counts against the timeout too
     try:
         if env.flag(FLUSH_AT_EXIT_ENV, True):
             observer._flush_at_exit()
     except Exception:
         logger.warning("aiobs-otel: writing the export at exit failed", exc_info=True)
     if owns_pipeline:
-        shutdown_within(exit_timeout())
+        timeout = exit_timeout()
+        shutdown_within(max(0.0, timeout - (time.monotonic() - started)), reported=timeout)
 
 
-def shutdown_within(seconds: float) -> bool:
+def shutdown_within(seconds: float, *, reported: float | None = None) -> bool:
     """Shut down the global tracer, meter and logger providers concurrently;
-    wait at most ``seconds``. True when all finished in time."""
+    wait at most ``seconds`` (``reported``: the timeout the warning names).
+    True when all finished in time."""
     providers: list[Any] = [trace.get_tracer_provider(), metrics.get_meter_provider()]
     try:
         from opentelemetry import _logs
@@ -93,15 +115,16 @@ def shutdown_within(seconds: float) -> bool:
                                   name="aiobs-otel-exit")  # fmt: skip
         thread.start()
         threads.append(thread)
-    for thread in threads:
-        thread.join(max(0.0, seconds))
+    deadline = time.monotonic() + max(0.0, seconds)
+    for thread in threads:  # one deadline for all: they drain side by side
+        thread.join(max(0.0, deadline - time.monotonic()))
     late = [t for t in threads if t.is_alive()]
     if late:
         logger.warning(
             "aiobs-otel: the OpenTelemetry exporters did not finish within %gs at exit "
             "(is the OTLP endpoint reachable?); what they still held is lost. The JSON "
             "file is complete. Raise %s to wait longer.",
-            seconds,
+            seconds if reported is None else reported,
             EXIT_TIMEOUT_ENV,
         )
     return not late

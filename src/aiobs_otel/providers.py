@@ -31,13 +31,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind
 
 from . import attributes as A
 from .guard import report_internal_error
+from .outgoing import outgoing_attributes, outgoing_text, safe_error_text, set_error_status
 from .records import SpanFacts
 from .spans import finish_span, tracer
-from .values import dumps, to_jsonable
+from .values import clean_text, dumps, to_jsonable
 
 SCOPE = "aiobs_otel.providers"
 
@@ -136,7 +137,7 @@ def record_payload(payload: Any) -> None:
     request, response = to_jsonable(fields.get("request")), to_jsonable(fields.get("response"))
     error = fields.get("error")
     record = ProviderEventRecord(
-        provider, api, request, response, str(error) if error else None,
+        provider, api, request, response, safe_error_text(str(error)) if error else None,
         _callsite(fields.get("callsite")),
     )  # fmt: skip
     attributes: dict[str, Any] = {
@@ -149,12 +150,13 @@ def record_payload(payload: Any) -> None:
     if isinstance(model, str):
         attributes[A.GEN_AI_REQUEST_MODEL] = model
     span = tracer(SCOPE).start_span(
-        f"{api} {model}" if isinstance(model, str) else api,
-        kind=SpanKind.CLIENT, attributes=attributes, start_time=int(started * 1e9),
+        clean_text(f"{api} {model}" if isinstance(model, str) else api),
+        kind=SpanKind.CLIENT, attributes=outgoing_attributes(attributes),
+        start_time=int(started * 1e9),
     )  # fmt: skip
     if record.error:
-        span.set_attribute(A.ERROR_TYPE, record.error.split(":", 1)[0])
-        span.set_status(Status(StatusCode.ERROR, record.error))
+        span.set_attribute(A.ERROR_TYPE, outgoing_text(record.error.split(":", 1)[0]))
+        set_error_status(span, record.error)
     finish_span(span, record, end_ns=int(max(ended, started) * 1e9))
 
 

@@ -1,34 +1,60 @@
 """Secrets never leave the process: names that mark a secret, and values to scrub.
 
-Two mechanisms, for two kinds of leaks:
+Three mechanisms, for three kinds of leaks:
 
-* **Secret-looking keys** in values the user hands us opaquely (``@observe``
-  arguments, an SDK config with headers): the value under such a key is
-  recorded as ``<redacted>``. A key is split into words (``openaiKey`` ->
-  ``openai key``, ``x-auth-token`` -> ``x auth token``) and is secret when a
-  word says so (``token``, ``password``, ``secret``, ``auth``...) or it ends in
-  ``key`` after a word that makes it one (``api_key``, ``access_key``,
-  ``openai_key``; not ``sort_key`` or ``cache_key``).
-* **Known secret values** (the API key a client holds, credential headers):
-  scrubbed from every recorded string, error messages included, wherever they
-  appear (``scrub``).
+* **Secret-looking names** (``is_secret_key``), one rule for every name we
+  record a value under: ``@observe`` arguments, metadata keys, SDK configs,
+  HTTP query parameters, headers, form fields and JSON body keys. A name is
+  split into words (``openaiKey`` -> ``openai key``, ``x-auth-token`` ->
+  ``x auth token``, ``AWSAccessKeyId`` -> ``aws access key id``) and is secret
+  when a word says so (``token``, ``password``, ``secret``, ``auth``,
+  ``cookie``, ``credential``, ``signature``...), a word ends in one
+  (``accesstoken``, ``clientsecret``), it is ``key`` alone or ``... key``
+  after a word that makes it one (``api_key``, ``access_key``,
+  ``openai_key``; not ``sort_key``, ``cache_key``, ``public_key``), or it
+  starts with ``auth`` (``authorization``, ``authkey``; not ``author``).
+  Counts of tokens are not secrets: ``max_tokens``, ``token_count``.
+* **Known secret values** (the API key a client holds, its credential
+  headers): scrubbed from every recorded string, error messages included,
+  wherever they appear (``scrub``). Instrumentors remember the values they
+  see (``remember_secrets``), so that an ``@observe`` function that lets a
+  provider's 401 error through records it scrubbed too.
+* **Secrets quoted in free text** (``redact_text``): an exception message that
+  quotes a URL with ``?token=...``, user info (``https://user:pw@host``) or a
+  ``Bearer ...`` credential loses them.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote_plus
 
 REDACTED = "<redacted>"
+TEXT_REDACTED = "[REDACTED]"  # in URLs and free text: the form of the HTTP conventions
+USERINFO_REDACTED = "REDACTED:REDACTED"
 
-# A word that makes any key secret.
+# A word that makes any name secret.
 _SECRET_WORDS = frozenset(
     {
-        "token", "secret", "secrets", "password", "passwd", "passphrase", "pwd", "cookie",
-        "cookies", "credential", "credentials", "authorization", "auth", "bearer", "apikey",
-        "privatekey", "signature", "sig", "jwt", "otp", "pin",
+        "token", "secret", "secrets", "password", "passwd", "passphrase", "passcode", "pwd",
+        "cookie", "cookies", "credential", "credentials", "authorization", "auth", "bearer",
+        "apikey", "privatekey", "secretkey", "accesskey", "signature", "sig", "jwt", "otp",
+        "pin", "verifier", "assertion",
     }
+)  # fmt: skip
+# A word ending in one of these is secret too (``accesstoken``, ``clientsecret``).
+_SECRET_ENDINGS = (
+    "token", "secret", "password", "passwd", "credential", "credentials", "signature", "cookie",
+    "apikey", "accesskey", "privatekey", "secretkey",
+)  # fmt: skip
+# Words starting with "auth" that are not about authentication.
+_NOT_AUTH = frozenset(
+    {"author", "authors", "authored", "authoring", "authorship", "authority", "authorities",
+     "authorized", "authentic", "authenticity"}
 )  # fmt: skip
 # "token" followed by one of these counts tokens rather than holding one.
 _TOKEN_COUNT_WORDS = frozenset(
@@ -40,27 +66,32 @@ _NON_SECRET_KEY_QUALIFIERS = frozenset(
         "sort", "cache", "primary", "partition", "foreign", "idempotency", "dedup",
         "deduplication", "lookup", "group", "routing", "hash", "map", "dict", "row", "object",
         "index", "unique", "composite", "public", "range", "shard", "entry", "item", "message",
-        "translation", "i18n", "react", "order", "cursor", "label", "metric", "field",
+        "translation", "i18n", "react", "order", "cursor", "label", "metric", "field", "sub",
     }
 )  # fmt: skip
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-# Substrings that every secret key holds at least one of: a cheap first test.
-SECRET_HINTS = ("auth", "key", "secret", "passw", "passphrase", "token", "cookie", "credential",
-                "bearer", "sig", "pwd", "jwt", "otp", "pin")  # fmt: skip
+# Substrings that every secret name holds at least one of: a cheap first test.
+SECRET_HINTS = ("auth", "key", "secret", "passw", "passphrase", "passcode", "token", "cookie",
+                "credential", "bearer", "sig", "pwd", "jwt", "otp", "pin", "verifier",
+                "assertion")  # fmt: skip
 
 
-@lru_cache(maxsize=4096)  # a program uses few distinct key names
+@lru_cache(maxsize=4096)  # a program uses few distinct names
 def is_secret_key(name: str) -> bool:
     """Whether a value stored under ``name`` is a secret (see the module doc)."""
     lowered = name.lower()
     if not any(hint in lowered for hint in SECRET_HINTS):
         return False
     words = [w.lower() for w in _WORD.findall(name)]
+    if words == ["key"]:
+        return True  # ?key=AIza... (Google's API key parameter)
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
         if word == "token" and following in _TOKEN_COUNT_WORDS:
             continue
-        if word in _SECRET_WORDS:
+        if word in _SECRET_WORDS or word.endswith(_SECRET_ENDINGS):
+            return True
+        if word.startswith("auth") and word not in _NOT_AUTH:
             return True
         qualifier = words[index - 1] if index > 0 else None
         if word in ("key", "keys") and qualifier and qualifier not in _NON_SECRET_KEY_QUALIFIERS:
@@ -80,6 +111,9 @@ def json_may_hold_secret(json_text: str) -> bool:
     return any(is_secret_key(key) for key in _JSON_KEY.findall(json_text))
 
 
+# --- known secret values ---------------------------------------------------------------
+
+
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """``text`` with every occurrence of each secret value replaced by ``<redacted>``."""
     for secret in secrets:
@@ -88,7 +122,83 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+def scrub_value(value: Any, secrets: tuple[str, ...]) -> Any:
+    """A JSON-shaped value with every secret scrubbed from its strings (the
+    value itself when none holds one)."""
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {key: scrub_value(item, secrets) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_value(item, secrets) for item in value]
+    return value
+
+
 def secret_values(*candidates: object) -> tuple[str, ...]:
     """The strings among ``candidates`` long enough to be real secrets (an empty
     or placeholder key would otherwise scrub ordinary text)."""
     return tuple(c for c in candidates if isinstance(c, str) and len(c) >= 8)
+
+
+_MAX_KNOWN = 64  # a process talks to few accounts; the newest are kept
+_known: dict[str, None] = {}  # insertion-ordered set; replaced, never mutated
+_known_lock = threading.Lock()
+
+
+def remember_secrets(secrets: tuple[str, ...]) -> None:
+    """Remember secret values a client holds, so that every error message we
+    record (``scrub_known``) loses them, wherever it was caught."""
+    global _known
+    if not secrets or all(s in _known for s in secrets):
+        return  # the usual case: the same client again, no lock
+    with _known_lock:
+        known = dict(_known)
+        for secret in secrets:
+            known.pop(secret, None)
+            known[secret] = None
+        while len(known) > _MAX_KNOWN:
+            del known[next(iter(known))]
+        _known = known
+
+
+def known_secrets() -> tuple[str, ...]:
+    return tuple(_known)
+
+
+def scrub_known(text: str) -> str:
+    """``text`` without the remembered secret values (one substring search each)."""
+    known = _known
+    if not known:
+        return text
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+# --- secrets quoted in free text ---------------------------------------------------------
+
+# A name=value pair after ? & ; or # (a query string inside an error message,
+# a log line), and user info after a scheme.
+_PAIR_IN_TEXT = re.compile(r"(?P<lead>[?&;#])(?P<name>[^=&;#?\s'\"]+)=(?P<value>[^&;#\s'\"]*)")
+_USERINFO_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
+_BEARER_IN_TEXT = re.compile(r"(?i)\b(?P<scheme>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def redact_text(text: str) -> str:
+    """Free text (an exception message, a status description) with the secrets
+    it may quote removed: secret query values, URL user info, bearer tokens."""
+    if not text:
+        return text
+
+    def pair(match: re.Match[str]) -> str:
+        if is_secret_key(unquote_plus(match["name"])):
+            return f"{match['lead']}{match['name']}={TEXT_REDACTED}"
+        return match.group(0)
+
+    out = _PAIR_IN_TEXT.sub(pair, text) if "=" in text else text
+    if "@" in out:
+        out = _USERINFO_IN_TEXT.sub(lambda m: f"{m['scheme']}{USERINFO_REDACTED}@", out)
+    if " " in out:
+        out = _BEARER_IN_TEXT.sub(lambda m: f"{m['scheme']} {TEXT_REDACTED}", out)
+    return out

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from . import attributes as A
+from .outgoing import outgoing_attributes
 
 # How many already-flushed sessions we remember, so that a span ending after
 # its session was flushed (a stream closed late, a Veo operation polled later)
@@ -60,6 +61,8 @@ class SpanStamp:
         every = {A.SESSION_ID: session.id}
         roots = dict(every)
         roots.update({A.AIOBS_LABEL_PREFIX + k: v for k, v in session.labels.items()})
+        # label values as they may leave (encodable, masked), once per session
+        roots = dict(outgoing_attributes(roots))
         return cls(session.id, MappingProxyType(every), MappingProxyType(roots))
 
 

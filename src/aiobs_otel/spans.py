@@ -19,6 +19,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import Span, Tracer, TracerProvider
 
 from .guard import report_internal_error
+from .outgoing import outgoing_attributes
 from .records import SpanRecord, deliver
 from .version import __version__
 
@@ -68,11 +69,12 @@ def finish_span(
     attributes: Mapping[str, Any] | None = None,
     end_ns: int | None = None,
 ) -> None:
-    """Write the last attributes, end ``span`` (at ``end_ns``) and hand its
-    record to the export buffer. Call it once per span."""
+    """Write the last attributes (encodable, masked: see ``outgoing``), end
+    ``span`` (at ``end_ns``) and hand its record to the export buffer. Call it
+    once per span."""
     if attributes:
         try:
-            span.set_attributes(attributes)
+            span.set_attributes(outgoing_attributes(attributes))
         except Exception:
             report_internal_error("recording span attributes")
     try:

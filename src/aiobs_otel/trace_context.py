@@ -30,6 +30,7 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from . import attributes as A
+from .outgoing import outgoing_attributes
 from .values import dumps
 
 _TRACE_KEY = otel_context.create_key("aiobs-trace-scope")
@@ -73,7 +74,7 @@ class TraceScope:
             attributes[A.OPENINFERENCE_METADATA] = text
         return cls(
             name, user_id, conversation_id, tuple(tags), MappingProxyType(dict(metadata)),
-            MappingProxyType(attributes),
+            MappingProxyType(dict(outgoing_attributes(attributes))),
         )  # fmt: skip
 
 

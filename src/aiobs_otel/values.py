@@ -9,7 +9,8 @@ A value JSON cannot hold becomes a truncated, JSON-safe stand-in:
 * NaN and infinities become the strings ``"NaN"``, ``"Infinity"``,
   ``"-Infinity"``; lone surrogates (from badly decoded user data) become
   U+FFFD, so every export is valid UTF-8 JSON for parsers outside Python;
-* with ``redact_secrets``, values under secret-looking keys are ``<redacted>``.
+* with ``redact_secrets``, values under secret-looking keys are ``<redacted>``;
+  ``dumps`` also scrubs the secret values clients hold (``redaction.scrub_known``).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ import itertools
 import json
 import math
 from collections.abc import Mapping
+from contextvars import ContextVar, Token
 from typing import Any
 
-from .redaction import REDACTED, is_secret_key, json_may_hold_secret
+from .redaction import REDACTED, is_secret_key, json_may_hold_secret, scrub_known
 
 MAX_STRING = 4096
 MAX_ITEMS = 100
@@ -35,6 +37,28 @@ _MAX_INT_BITS = 1024
 FAST_JSON_LIMIT = 16_384
 
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+Reprs = dict[int, tuple[Any, str]]
+"""Reprs already taken, by object id (the object kept, so its id stays its own)."""
+# The reprs of one @observe call (arguments, result, locals...): a slow
+# ``__repr__`` runs once per call, whatever records the object.
+_CALL_REPRS: ContextVar[Reprs | None] = ContextVar("aiobs_otel_call_reprs", default=None)
+
+
+def share_reprs(reprs: Reprs) -> Token[Reprs | None]:
+    """Until ``stop_sharing``, every conversion in this context uses ``reprs``
+    (one call's recording steps; never around the user's code)."""
+    return _CALL_REPRS.set(reprs)
+
+
+def stop_sharing(token: Token[Reprs | None]) -> None:
+    _CALL_REPRS.reset(token)
+
+
+def shared_reprs() -> Reprs:
+    """The reprs of the call being recorded, else a new memo (one conversion's)."""
+    shared = _CALL_REPRS.get()
+    return {} if shared is None else shared
 
 
 def clean_text(text: str) -> str:
@@ -74,9 +98,11 @@ def to_jsonable(
     max_total: int = MAX_TOTAL,
     max_depth: int = MAX_DEPTH,
     redact_secrets: bool = False,
+    reprs: Reprs | None = None,
 ) -> Any:
     """A JSON-safe copy of ``value`` (see the module doc)."""
-    converter = _Converter(max_string, max_items, max_total, redact_secrets, {}, max_depth)
+    memo = shared_reprs() if reprs is None else reprs
+    converter = _Converter(max_string, max_items, max_total, redact_secrets, memo, max_depth)
     return converter.convert(value, 0)
 
 
@@ -90,7 +116,7 @@ def dumps(value: Any, *, redact_secrets: bool = False) -> str:
     scanned: a tool's JSON schema may well name a parameter ``api_key``."""
     # One repr per object per call, whichever path needs it (a slow __repr__
     # must not run twice).
-    reprs: dict[int, str] = {}
+    reprs = shared_reprs()
     try:
         text: str | None = json.dumps(
             value,
@@ -109,7 +135,8 @@ def dumps(value: Any, *, redact_secrets: bool = False) -> str:
         converter = _Converter(MAX_STRING, MAX_ITEMS, MAX_TOTAL, redact_secrets, reprs)
         plain = converter.convert(value, 0)
         text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
-    return safe_json_text(text)
+    # a client's key in a value (an SDK response an @observe function returns)
+    return scrub_known(safe_json_text(text))
 
 
 def safe_json_text(json_text: str) -> str:
@@ -124,27 +151,30 @@ def safe_json_text(json_text: str) -> str:
     return json_text
 
 
-def json_default(value: Any, reprs: dict[int, str] | None = None) -> Any:
+def json_default(value: Any, reprs: Reprs | None = None) -> Any:
     """What the walk would make of a value JSON has no form for (``reprs``
     remembers the reprs already taken, by object id)."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{type(value).__name__} len={len(value)}>"
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=safe_repr)
+    if isinstance(value, Mapping):  # a mapping that is not a dict: its items (may raise)
+        return dict(value.items())
     dumped = model_fields(value)
     if isinstance(dumped, Mapping):
         return dumped
     return truncate_text(_memo_repr(value, reprs), MAX_STRING)
 
 
-def _memo_repr(value: Any, reprs: dict[int, str] | None) -> str:
+def _memo_repr(value: Any, reprs: Reprs | None) -> str:
     if reprs is None:
-        return safe_repr(value)
-    key = id(value)
-    found = reprs.get(key)
+        reprs = _CALL_REPRS.get()
+        if reprs is None:
+            return safe_repr(value)
+    found = reprs.get(id(value))
     if found is None:
-        found = reprs[key] = safe_repr(value)
-    return found
+        found = reprs[id(value)] = (value, safe_repr(value))
+    return found[1]
 
 
 class _Converter:
@@ -154,7 +184,7 @@ class _Converter:
         max_items: int,
         max_total: int,
         redact: bool,
-        reprs: dict[int, str],
+        reprs: Reprs,
         max_depth: int = MAX_DEPTH,
     ) -> None:
         self.reprs = reprs

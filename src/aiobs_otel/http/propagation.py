@@ -27,6 +27,7 @@ import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from types import GenericAlias
 from typing import Any, TypeVar, cast
 
 from opentelemetry import context, propagate, trace
@@ -196,7 +197,9 @@ def _with_request_parameter(func: Callable[..., Any]) -> inspect.Signature | Non
             return None
     for parameter in signature.parameters.values():
         annotation = parameter.annotation
-        takes_request = isinstance(annotation, type) and issubclass(annotation, HTTPConnection)
+        # not a GenericAlias: on Python 3.10 ``dict[str, str]`` passes isinstance(..., type)
+        takes_request = (isinstance(annotation, type) and not isinstance(annotation, GenericAlias)
+                         and issubclass(annotation, HTTPConnection))  # fmt: skip
         if takes_request or parameter.kind is inspect.Parameter.VAR_KEYWORD:
             return None
         if parameter.name in ("headers", "request"):

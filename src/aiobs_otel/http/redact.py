@@ -1,15 +1,10 @@
 """Redaction rules for HTTP telemetry: which names are secrets, and how URLs,
 headers, bodies and free text lose their values.
 
-One rule for query parameters, header names, form fields and JSON body keys
-(case-insensitive, ``-`` read as ``_``): a name is sensitive when it
-
-- is one of ``token``, ``key``, ``sig``, ``code_verifier``…, or
-- contains ``token``, ``password``, ``passwd``, ``secret``, ``signature``,
-  ``credential``, ``api_key`` / ``apikey``, ``access_key`` / ``accesskey``,
-  ``private_key``, ``cookie``, or
-- ends with ``_key``, or starts with ``auth`` (``authorization``, ``auth_token``;
-  not ``author``), or contains ``_auth`` (``x_auth_token``, ``proxy_authorization``).
+One rule for query parameters, header names, form fields and JSON body keys,
+the same as for every other recorded name (``aiobs_otel.redaction.is_secret_key``:
+``token``, ``key``, ``api_key``, ``x-auth-token``, ``AWSAccessKeyId``...; not
+``author``, ``max_tokens``, ``sort_key``).
 
 A sensitive value becomes ``[REDACTED]``. User info in a URL becomes
 ``REDACTED:REDACTED@``, the form the OpenTelemetry HTTP conventions use and the
@@ -25,31 +20,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import SplitResult, unquote_plus, urlsplit, urlunsplit
 
+from ..redaction import is_secret_key
+from ..redaction import redact_text as redact_text  # free text: one implementation
+
 REDACTED = "[REDACTED]"
 USERINFO_REDACTED = "REDACTED:REDACTED"
 
-_EXACT = frozenset(
-    {"token", "key", "sig", "pwd", "passcode", "code_verifier", "client_assertion", "otp"}
-)
-_PARTS = (
-    "token", "password", "passwd", "secret", "signature", "credential", "api_key",
-    "apikey", "access_key", "accesskey", "private_key", "privatekey", "cookie", "_auth",
-)  # fmt: skip
-_NOT_AUTH = frozenset({"author", "authors", "authored", "authority"})
-
-
-def normalize_name(name: str) -> str:
-    return name.strip().lower().replace("-", "_")
-
 
 def is_sensitive_name(name: str) -> bool:
-    """Whether a query parameter, header, form field or JSON key names a secret."""
-    lowered = normalize_name(name)
-    if lowered in _EXACT or lowered.endswith("_key"):
-        return True
-    if lowered.startswith("auth") and lowered not in _NOT_AUTH:
-        return True
-    return any(part in lowered for part in _PARTS)
+    """Whether a query parameter, header, form field or JSON key names a secret:
+    the rule every recorded name follows (``aiobs_otel.redaction.is_secret_key``)."""
+    return is_secret_key(name.strip())
 
 
 # Header patterns for the contrib instrumentations' own sanitizer (regexes,
@@ -106,32 +87,6 @@ def redact_url(url: str) -> str:
         parts.scheme, netloc, parts.path, redact_query(parts.query), redact_query(parts.fragment)
     )
     return url if redacted == parts else urlunsplit(redacted)
-
-
-# A name=value pair after ? & ; or # (a query string inside an error message,
-# a log line), and user info after a scheme.
-_PAIR_IN_TEXT = re.compile(r"(?P<lead>[?&;#])(?P<name>[^=&;#?\s'\"]+)=(?P<value>[^&;#\s'\"]*)")
-_USERINFO_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
-_BEARER_IN_TEXT = re.compile(r"(?i)\b(?P<scheme>bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
-
-
-def redact_text(text: str) -> str:
-    """Free text (an exception message, a status description) with the secrets
-    it may quote removed: sensitive query values, URL user info, bearer tokens."""
-    if not text:
-        return text
-
-    def pair(match: re.Match[str]) -> str:
-        if is_sensitive_name(unquote_plus(match["name"])):
-            return f"{match['lead']}{match['name']}={REDACTED}"
-        return match.group(0)
-
-    out = _PAIR_IN_TEXT.sub(pair, text) if "=" in text else text
-    if "@" in out:
-        out = _USERINFO_IN_TEXT.sub(lambda m: f"{m['scheme']}{USERINFO_REDACTED}@", out)
-    if " " in out:
-        out = _BEARER_IN_TEXT.sub(lambda m: f"{m['scheme']} {REDACTED}", out)
-    return out
 
 
 # --- headers ----------------------------------------------------------------------

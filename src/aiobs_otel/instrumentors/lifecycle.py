@@ -16,7 +16,6 @@ result or exception passes through untouched.
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Mapping
 from contextvars import Token
 from dataclasses import dataclass
@@ -25,13 +24,14 @@ from typing import Any, Protocol
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import SpanKind, Tracer
 
 from ..callsite import user_callsite
 from ..cost import Cost, price_call
 from ..guard import report_internal_error
-from ..redaction import scrub
+from ..outgoing import outgoing_attributes, record_error
 from ..spans import finish_span
+from ..values import clean_text
 from . import semconv
 from .config import ContentSettings
 from .metrics import GenAIMetrics
@@ -111,7 +111,7 @@ class ProviderCall:
             span = telemetry.tracer.start_span(
                 span_name(record.api.operation, record.request_model),
                 kind=SpanKind.CLIENT,
-                attributes=semconv.start_attributes(record),
+                attributes=outgoing_attributes(semconv.start_attributes(record)),
                 start_time=start_ns,
             )
             call = cls(telemetry, adapter, record, span, start_ns)
@@ -150,10 +150,9 @@ class ProviderCall:
         try:
             record = self.record
             record.error_type = self.adapter.error_type(error) or type(error).__qualname__
-            message = scrub(str(error), record.secrets)
+            # the client's secrets scrubbed, quoted ones redacted (see ``outgoing``)
+            message = record_error(self.span, error, record.secrets)
             record.error = f"{type(error).__name__}: {message}"
-            self.span.add_event("exception", _exception_attributes(error, message, record))
-            self.span.set_status(Status(StatusCode.ERROR, message))
         except Exception:
             report_internal_error("recording a provider error")
         self.finish()
@@ -197,22 +196,9 @@ def price(record: LLMCall) -> Cost | None:
 
 
 def span_name(operation: str, model: Any) -> str:
-    """``{operation} {model}``, or the operation alone when the model is unknown."""
-    return f"{operation} {model}" if isinstance(model, str) and model else operation
-
-
-def _exception_attributes(error: BaseException, message: str, record: LLMCall) -> dict[str, str]:
-    """The conventions' exception event, with the client's secrets scrubbed."""
-    kind = type(error)
-    stack = "".join(traceback.format_exception(kind, error, error.__traceback__))
-    module = kind.__module__
-    return {
-        "exception.type": f"{module}.{kind.__qualname__}"
-        if module != "builtins"
-        else kind.__qualname__,
-        "exception.message": message,
-        "exception.stacktrace": scrub(stack, record.secrets),
-    }
+    """``{operation} {model}``, or the operation alone when the model is unknown
+    (encodable: a lone surrogate in a span name would lose the OTLP batch)."""
+    return clean_text(f"{operation} {model}") if isinstance(model, str) and model else operation
 
 
 def _emit_details(event_logger: Any, span: Any, record: LLMCall) -> None:
@@ -221,7 +207,7 @@ def _emit_details(event_logger: Any, span: Any, record: LLMCall) -> None:
     event_logger.emit(
         LogRecord(
             event_name=semconv.DETAILS_EVENT,
-            attributes=semconv.details_event(record),
+            attributes=outgoing_attributes(semconv.details_event(record)),
             context=trace.set_span_in_context(span),
         )
     )

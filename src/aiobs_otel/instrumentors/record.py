@@ -16,6 +16,7 @@ from typing import Any
 
 from ..cost import Cost, cost_event_field
 from ..records import SpanFacts
+from ..redaction import scrub_value
 
 Part = dict[str, Any]
 """A message part: ``{"type": "text" | "reasoning" | "tool_call" |
@@ -120,7 +121,10 @@ class LLMCall:
 
     def event_fields(self) -> dict[str, Any]:
         fields: dict[str, Any] = {"provider": self.api.event_provider, "api": self.api.name}
-        fields.update(self.api.event(self))
+        event = self.api.event(self)
+        if self.secrets:  # a reply that quotes the key: the export never holds it
+            event = scrub_value(event, self.secrets)
+        fields.update(event)
         fields["cost"] = cost_event_field(self.cost)  # added to aiobs's event
         return fields
 

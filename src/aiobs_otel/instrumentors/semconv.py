@@ -10,10 +10,12 @@ span attributes, the GenAI metrics, and the content event.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .. import attributes as A
 from ..cost import cost_attributes
+from ..outgoing import encodable_attributes
 from ..redaction import scrub
 from ..values import dumps
 from .record import LLMCall
@@ -108,7 +110,7 @@ def content_attributes(call: LLMCall) -> dict[str, str]:
     return out
 
 
-def metric_attributes(call: LLMCall) -> dict[str, Any]:
+def metric_attributes(call: LLMCall) -> Mapping[str, Any]:
     out: dict[str, Any] = {
         A.GEN_AI_OPERATION_NAME: call.api.operation,
         A.GEN_AI_PROVIDER_NAME: call.provider,
@@ -123,7 +125,7 @@ def metric_attributes(call: LLMCall) -> dict[str, Any]:
         out[A.GEN_AI_RESPONSE_MODEL] = call.response_model
     if call.error_type:
         out[A.ERROR_TYPE] = call.error_type
-    return out
+    return encodable_attributes(out)  # a lone surrogate would lose the metrics batch
 
 
 def details_event(call: LLMCall) -> dict[str, Any]:

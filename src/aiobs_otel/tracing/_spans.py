@@ -22,14 +22,16 @@ from typing import Any
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind
 
 from .. import attributes as A
 from .. import kinds
 from ..callsite import user_callsite
 from ..guard import report_internal_error
+from ..outgoing import outgoing_attributes, record_error, safe_error_text, set_error_status
 from ..records import SpanFacts
 from ..spans import finish_span, tracer
+from ..values import clean_text
 
 
 @dataclass(slots=True, eq=False)
@@ -90,8 +92,8 @@ class OpenSpan:
         self._attached: Context | None = None
         record.callsite = user_callsite(skip=3)
         self.span: Span = tracer(A.SCOPE_TRACING).start_span(
-            record.name, context=context, kind=SpanKind.INTERNAL,
-            attributes=attributes, start_time=start_ns,
+            clean_text(record.name), context=context, kind=SpanKind.INTERNAL,
+            attributes=outgoing_attributes(attributes), start_time=start_ns,
         )  # fmt: skip
 
     @property
@@ -128,12 +130,12 @@ class OpenSpan:
         extra = dict(attributes or {})
         try:
             if exception is not None:
-                error = f"{type(exception).__name__}: {exception}"
+                message = record_error(span, exception)
+                self.record.error = f"{type(exception).__name__}: {message}"
                 extra[A.ERROR_TYPE] = type(exception).__qualname__
-                span.record_exception(exception)
-            if error is not None:
-                self.record.error = error
-                span.set_status(Status(StatusCode.ERROR, error))
+            elif error is not None:
+                self.record.error = safe_error_text(error)
+                set_error_status(span, error)
         except Exception:
             report_internal_error("recording a span's error")
         finish_span(span, self.record, extra, end_ns)

@@ -23,7 +23,9 @@ from opentelemetry import trace as otel_trace
 from .. import attributes as A
 from .. import kinds
 from ..limits import limited_json, trace_io_limit
+from ..outgoing import outgoing_text
 from ..trace_context import TraceScope, checked_metadata, current_scope, tags_list, with_scope
+from ..values import clean_text
 from ._spans import OpenSpan, TracingRecord, start_attributes
 
 _HANDLE_KEY = otel_context.create_key("aiobs-open-trace")
@@ -65,14 +67,14 @@ class TraceHandle:
         span only (spans that already started keep what they had)."""
         span, record = self._opened.span, self._opened.record
         if name:
-            span.update_name(name)
+            span.update_name(clean_text(name))
             record.name = name
-            span.set_attribute(A.AIOBS_TRACE_NAME, name)
+            span.set_attribute(A.AIOBS_TRACE_NAME, outgoing_text(name))
         if user_id:
-            span.set_attribute(A.USER_ID, user_id)
+            span.set_attribute(A.USER_ID, outgoing_text(user_id))
             record.extra["user_id"] = user_id
         if session_id:
-            span.set_attribute(A.GEN_AI_CONVERSATION_ID, session_id)
+            span.set_attribute(A.GEN_AI_CONVERSATION_ID, outgoing_text(session_id))
             record.extra["conversation_id"] = session_id
 
     def release(self) -> None:

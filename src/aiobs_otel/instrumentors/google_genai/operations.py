@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from opentelemetry.trace import Link, SpanContext, SpanKind, Status, StatusCode, Tracer
+from opentelemetry.trace import Link, SpanContext, SpanKind, Tracer
 
 from ... import attributes as A
 from ...callsite import user_callsite
 from ...guard import report_internal_error
+from ...outgoing import outgoing_attributes, safe_error_text, set_error_status
 from ...spans import finish_span
 from ...values import dumps
 from .. import semconv
@@ -103,7 +104,7 @@ def record_poll(tracer: Tracer, operation: Any, start_ns: int, read_state: State
         attributes[A.SESSION_ID] = pending.session_id
     span = tracer.start_span(
         span_name(f"poll {call.api.operation}", call.request_model),
-        kind=SpanKind.CLIENT, attributes=attributes,
+        kind=SpanKind.CLIENT, attributes=outgoing_attributes(attributes),
         links=[Link(pending.span_context)], start_time=start_ns,
     )  # fmt: skip
     try:
@@ -119,8 +120,8 @@ def record_operation_error(span: Any, call: LLMCall, error: Any) -> None:
     code = g.field(error, "code")
     message = str(g.field(error, "message") or error)
     call.error_type = str(code) if code is not None else "OperationError"
-    call.error = f"OperationError: {message}"
-    span.set_status(Status(StatusCode.ERROR, message))
+    call.error = f"OperationError: {safe_error_text(message, call.secrets)}"
+    set_error_status(span, message, call.secrets)
 
 
 def poll_wrapper(tracer: Tracer, is_async: bool, read_state: StateReader) -> Wrapper:

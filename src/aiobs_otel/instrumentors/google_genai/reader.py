@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from ...redaction import is_secret_key, secret_values
+from ...redaction import is_secret_key, remember_secrets, secret_values
 from ...values import MAX_TOTAL, to_jsonable, truncate_text
 from ..common import base64_size, listed, set_server
 from ..common import error_type as _error_type
@@ -80,6 +80,7 @@ def read_client(call: LLMCall, instance: Any, model: Any) -> None:
         getattr(client, "api_key", None),
         *(v for k, v in dict(headers).items() if isinstance(k, str) and is_secret_key(k)),
     )
+    remember_secrets(call.secrets)  # scrubbed wherever recorded (an @observe parent)
 
 
 def error_type(error: BaseException) -> str:

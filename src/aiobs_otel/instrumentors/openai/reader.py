@@ -14,7 +14,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ...redaction import is_secret_key, secret_values
+from ...redaction import is_secret_key, remember_secrets, secret_values
 from ...values import to_jsonable
 from ..common import base64_size, export_value, set_server
 from ..common import error_type as _error_type
@@ -83,6 +83,7 @@ def read_client(call: LLMCall, instance: Any) -> None:
                getattr(url, "scheme", None))  # fmt: skip
     if client is not None:
         call.secrets = _secrets_of(client)
+        remember_secrets(call.secrets)  # scrubbed wherever recorded (an @observe parent)
 
 
 def _secrets_of(client: Any) -> tuple[str, ...]:
