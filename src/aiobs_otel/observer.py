@@ -201,14 +201,9 @@ class Observer(SessionLabels):
                 sessions = [s for s in sessions if s.id != self._implicit_id]
             session_dicts = [s.as_dict() for s in sessions]
         report_losses(batch)
-        source = ExportSource(
-            index,
-            session_dicts,
-            include_trace_tree,
-            time.time(),
-            on_error=report_unconvertible,
-            transform=export_masker(),  # the user's mask, before any sink sees it
-        )
+        # The user's mask (set_mask) applies before any sink sees the export.
+        source = ExportSource(index, session_dicts, include_trace_tree, time.time(),
+                              on_error=report_unconvertible, transform=export_masker())  # fmt: skip
         return Payload(source=source), batch, flushed
 
     def _restore(self, batch: Batch, flushed: list[SessionRecord]) -> None:
