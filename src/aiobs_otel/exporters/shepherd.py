@@ -1,7 +1,7 @@
 """Client of aiobs's hosted services: shepherd (API key and usage) and the flush server.
 
 Only used when an API key is given (``observe(api_key=)`` or ``AIOBS_API_KEY``);
-without one nothing leaves the machine. Protocol (see DESIGN.md):
+without one nothing leaves the machine. Protocol (see docs/ARCHITECTURE.md, "Shepherd"):
 
 - ``GET {shepherd}/v1/usage`` on ``observe()``: checks the key;
 - ``POST {flush}/v1/traces`` on ``flush()``: the whole export as JSON;
