@@ -172,6 +172,9 @@ class ProviderCall:
             attributes = semconv.end_attributes(record, content_on_span=telemetry.content.on_span)
             if telemetry.content.emit_event and telemetry.event_logger is not None:
                 _emit_details(telemetry.event_logger, self.span, record)
+            # Only the span and the details event read these; the record stays
+            # buffered until the next flush, so it keeps what the export reads.
+            record.input_messages = record.tool_definitions = None
         except Exception:
             report_internal_error("recording a provider response")
         finish_span(self.span, record, attributes, end)

@@ -9,6 +9,7 @@ after the first).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry.metrics import Histogram, Meter
@@ -59,13 +60,38 @@ class GenAIMetrics:
         )  # fmt: skip
 
     def record(self, call: LLMCall, seconds: float) -> None:
-        attributes = metric_attributes(call)
+        attributes, as_input, as_output = _attribute_sets(call)
         self.duration.record(seconds, attributes)
         if call.input_tokens is not None:
-            self.tokens.record(call.input_tokens, {**attributes, A.GEN_AI_TOKEN_TYPE: "input"})
+            self.tokens.record(call.input_tokens, as_input)
         if call.output_tokens is not None:
-            self.tokens.record(call.output_tokens, {**attributes, A.GEN_AI_TOKEN_TYPE: "output"})
+            self.tokens.record(call.output_tokens, as_output)
         if call.time_to_first_chunk is not None:
             self.first_chunk.record(call.time_to_first_chunk, attributes)
         for gap in call.chunk_gaps or ():
             self.per_chunk.record(gap, attributes)
+
+
+AttributeSets = tuple[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any]]
+# A process calls a handful of (model, server) pairs: the three attribute sets
+# of each are built once. Bounded, in case model names come from user input.
+_SETS: dict[tuple[Any, ...], AttributeSets] = {}
+_MAX_SETS = 256
+
+
+def _attribute_sets(call: LLMCall) -> AttributeSets:
+    """The metric attributes, and with ``gen_ai.token.type`` input / output."""
+    key = (call.api.operation, call.provider, call.request_model, call.server_address,
+           call.server_port, call.response_model, call.error_type)  # fmt: skip
+    found = _SETS.get(key)
+    if found is None:
+        attributes = metric_attributes(call)
+        found = (
+            attributes,
+            {**attributes, A.GEN_AI_TOKEN_TYPE: "input"},
+            {**attributes, A.GEN_AI_TOKEN_TYPE: "output"},
+        )
+        if len(_SETS) >= _MAX_SETS:
+            _SETS.clear()
+        _SETS[key] = found
+    return found
