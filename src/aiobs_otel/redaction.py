@@ -100,11 +100,14 @@ def is_secret_key(name: str) -> bool:
 
 
 _JSON_KEY = re.compile(r'(?<!\\)"((?:[^"\\]|\\.)*)"\s*:')
+_ANY_KEY = re.compile(r'"\s*:')
 
 
 def json_may_hold_secret(json_text: str) -> bool:
     """Whether some object key in ``json_text`` is secret-looking: a substring
     search first (fast), the key-by-key check only when that finds a hint."""
+    if _ANY_KEY.search(json_text) is None:
+        return False  # no object key at all (a list, a number, a string, {})
     lowered = json_text.lower()
     if not any(hint in lowered for hint in SECRET_HINTS):
         return False

@@ -116,15 +116,8 @@ def dumps(value: Any, *, redact_secrets: bool = False) -> str:
     scanned: a tool's JSON schema may well name a parameter ``api_key``."""
     # One repr per object per call, whichever path needs it (a slow __repr__
     # must not run twice).
-    reprs = shared_reprs()
     try:
-        text: str | None = json.dumps(
-            value,
-            ensure_ascii=False,
-            separators=(",", ":"),
-            allow_nan=False,
-            default=lambda v: json_default(v, reprs),
-        )
+        text: str | None = _FAST_ENCODER.encode(value)
     except Exception:  # JSON refuses it, or a user object fails while being read
         text = None
     if (
@@ -132,7 +125,7 @@ def dumps(value: Any, *, redact_secrets: bool = False) -> str:
         or len(text) > FAST_JSON_LIMIT
         or (redact_secrets and json_may_hold_secret(text))
     ):
-        converter = _Converter(MAX_STRING, MAX_ITEMS, MAX_TOTAL, redact_secrets, reprs)
+        converter = _Converter(MAX_STRING, MAX_ITEMS, MAX_TOTAL, redact_secrets, shared_reprs())
         plain = converter.convert(value, 0)
         text = json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
     # a client's key in a value (an SDK response an @observe function returns)
@@ -154,6 +147,17 @@ def safe_json_text(json_text: str) -> str:
 def json_default(value: Any, reprs: Reprs | None = None) -> Any:
     """What the walk would make of a value JSON has no form for (``reprs``
     remembers the reprs already taken, by object id)."""
+    structured = _structured(value)
+    if structured is not _NO_FORM:
+        return structured
+    return truncate_text(_memo_repr(value, reprs), MAX_STRING)
+
+
+_NO_FORM = object()
+
+
+def _structured(value: Any) -> Any:
+    """The JSON form of a value that has one without its repr, else ``_NO_FORM``."""
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{type(value).__name__} len={len(value)}>"
     if isinstance(value, (set, frozenset)):
@@ -163,7 +167,27 @@ def json_default(value: Any, reprs: Reprs | None = None) -> Any:
     dumped = model_fields(value)
     if isinstance(dumped, Mapping):
         return dumped
-    return truncate_text(_memo_repr(value, reprs), MAX_STRING)
+    return _NO_FORM
+
+
+class _NoSharedReprs(Exception):
+    """An object only its repr describes, outside a call that shares reprs:
+    the walk takes it (with a memo of its own), so the repr still runs once."""
+
+
+def _fast_default(value: Any) -> Any:
+    structured = _structured(value)
+    if structured is not _NO_FORM:
+        return structured
+    if _CALL_REPRS.get() is None:
+        raise _NoSharedReprs
+    return truncate_text(_memo_repr(value, None), MAX_STRING)
+
+
+# Built once: ``json.dumps`` with options makes a new encoder on every call.
+_FAST_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_fast_default
+)
 
 
 def _memo_repr(value: Any, reprs: Reprs | None) -> str:
