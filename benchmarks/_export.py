@@ -70,6 +70,14 @@ def real_spans(pipeline: Pipeline, calls: dict[str, Callable[[], Any]],
     return spans
 
 
+def drop_vectors(records: list[SpanRecord]) -> None:
+    """What ``AIOBS_EXPORT_EMBEDDINGS=false`` records: no vectors kept for the export."""
+    for record in records:
+        export = getattr(record, "export", None)
+        if export is not None and hasattr(export, "data") and hasattr(export, "usage"):
+            export.data = None
+
+
 def _fresh(value: Any) -> Any:
     """A deep copy whose long strings are new objects: a clone shares no content."""
     if isinstance(value, str):

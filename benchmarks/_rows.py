@@ -187,16 +187,19 @@ def genai_floor_rows(plan: Plan, pipeline: _telemetry.Pipeline, chat: Callable[[
 
 def export_rows(spans: int, groups: int, repeats: int, pipeline: _telemetry.Pipeline,
                 calls: dict[str, Any], switches: list[_arms.Switch],
-                label: str) -> tuple[list[Row], dict[str, Any]]:  # fmt: skip
+                label: str, *, key: str = "embedding",
+                vectors: bool = True) -> tuple[list[Row], dict[str, Any]]:  # fmt: skip
     """The flush of ``spans`` buffered spans: its rate (file write included),
     its extra peak memory against the buffer's own size, and the buffer's
-    bytes per span."""
+    bytes per span. ``vectors=False``: the embeddings calls' vectors left out,
+    as ``AIOBS_EXPORT_EMBEDDINGS=false`` leaves them."""
     templates = _export.real_spans(pipeline, calls, switches, groups)
+    if not vectors:
+        _export.drop_vectors(templates)
     result = _export.measure(pipeline, templates, spans, repeats)
     data = {**result.__dict__, "flush_rate": result.flush_rate}
     mix = "" if switches else " (provider instrumentors not available: @observe spans only)"
     workload = f"flush of {result.spans:,} spans{mix}, {label}"
-    key = label.split(" ")[0]
     per_span = result.buffer_bytes / result.spans
     mib = 2**20
     rows = [

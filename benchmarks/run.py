@@ -182,6 +182,10 @@ def long_rows(plans: Plans, pipeline: _telemetry.Pipeline, calls: dict[str, Any]
                                         pipeline, calls, switches,
                                         "embedding vectors exported (the default)")  # fmt: skip
     rows += [progress(r) for r in with_vectors]
+    without, _ = _rows.export_rows(plans.spans, plans.groups, plans.flush_repeats, pipeline,
+                                   calls, switches, "no vectors (AIOBS_EXPORT_EMBEDDINGS=false)",
+                                   key="no_vectors", vectors=False)  # fmt: skip
+    rows += [progress(r) for r in without]
     memory = subprocess_figures("_memory.py", "--calls", str(plans.memory_calls))
     if isinstance(memory, str):
         rows.append(progress(_rows.unavailable("memory/long-run", "long run", "aiobs-otel",

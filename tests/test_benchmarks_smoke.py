@@ -20,7 +20,8 @@ OURS = {
 }
 FEATURES = ("chat_in_trace", "capture_off", "capture_locals", "tool", "generation",
             "observe_in_trace", "price_call", "eval_sampled_out", "eval_sampled_in")  # fmt: skip
-EXPORT = ("export/embedding/rate", "export/embedding/peak", "export/embedding/buffer")
+EXPORT = tuple(f"export/{key}/{figure}" for key in ("embedding", "no_vectors")
+               for figure in ("rate", "peak", "buffer"))  # fmt: skip
 OTHERS = ("otel-contrib genai-openai", "otel-contrib openai-v2", "openinference", "openllmetry")
 
 
@@ -34,7 +35,8 @@ def test_quick_run_reports_every_row(tmp_path: Path) -> None:
     rows = {row["id"]: row for row in json.loads(out.read_text(encoding="utf-8"))}
 
     own = {"observe/aiobs-otel", "observe/sdk-floor", "chat/sdk-floor", "stream/sdk-floor",
-           *EXPORT, "memory/long-run", "sqs/up", "sqs/down"}  # fmt: skip
+           *EXPORT, "memory/long-run", "sqs/up", "sqs/down", "reliability/outgoing_unset",
+           "reliability/mask_set", "reliability/attributes_unset", "langfuse/span"}  # fmt: skip
     expected = {*OURS, *own, *(f"features/{key}" for key in FEATURES)}
     expected |= {f"{workload}/{arm}" for arm in OTHERS for workload in ("chat", "stream")}
     assert expected <= set(rows)
@@ -45,6 +47,11 @@ def test_quick_run_reports_every_row(tmp_path: Path) -> None:
     for row_id in own | {f"features/{key}" for key in FEATURES}:
         assert rows[row_id]["status"] == "ok", rows[row_id]
     assert rows["export/embedding/rate"]["data"]["spans"] == 300
+    # the same spans without their vectors make a smaller file
+    sizes = {
+        key: rows[f"export/{key}/rate"]["data"]["file_bytes"] for key in ("embedding", "no_vectors")
+    }
+    assert sizes["no_vectors"] < sizes["embedding"] / 2, sizes
     assert rows["memory/long-run"]["data"]["calls"] == 2000
     assert not [r for r in rows.values() if r["status"].startswith("error")]
     assert "aiobs-otel overhead" in done.stdout
