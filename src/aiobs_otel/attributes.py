@@ -66,9 +66,6 @@ CODE_FUNCTION_NAME = "code.function.name"
 SESSION_ID = "session.id"
 
 # --- aiobs: @observe functions -----------------------------------------------
-AIOBS_FUNCTION_NAME = "aiobs.function.name"
-AIOBS_FUNCTION_MODULE = "aiobs.function.module"
-AIOBS_FUNCTION_QUALNAME = "aiobs.function.qualname"
 AIOBS_FUNCTION_ARGS = "aiobs.function.args"
 AIOBS_FUNCTION_KWARGS = "aiobs.function.kwargs"
 AIOBS_FUNCTION_RESULT = "aiobs.function.result"

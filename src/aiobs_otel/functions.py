@@ -61,13 +61,11 @@ class FunctionSpec:
         self.callsite = (
             (code.co_filename, code.co_firstlineno, qualname) if code is not None else None
         )
-        static: dict[str, Any] = {
-            A.AIOBS_FUNCTION_NAME: self.span_name,
-            A.AIOBS_FUNCTION_MODULE: self.module,
-            A.AIOBS_FUNCTION_QUALNAME: self.qualname,
-            A.AIOBS_ENH_PROMPT: enh_prompt,
-            A.CODE_FUNCTION_NAME: qualname,
-        }
+        # The span's name, code.* and the scope say which function this is; the
+        # export's name / module / api come from this spec, not from attributes.
+        static: dict[str, Any] = {A.CODE_FUNCTION_NAME: qualname}
+        if enh_prompt:
+            static[A.AIOBS_ENH_PROMPT] = True
         if code is not None:
             static[A.CODE_FILE_PATH] = code.co_filename
             static[A.CODE_LINE_NUMBER] = code.co_firstlineno

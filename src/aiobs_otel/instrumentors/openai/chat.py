@@ -114,8 +114,9 @@ class ChatAdapter:
         # Only lists and tuples are read: an iterator would be consumed before the SDK sends it.
         messages = listed(r.given(kwargs, "messages"))
         if messages is not None:
+            # System and developer messages are part of the chat history: the
+            # conventions record them there, not in gen_ai.system_instructions.
             call.input_messages = [r.input_message(m) for m in messages]
-            call.system_instructions = r.system_instructions(messages) or None
             call.export.messages = list(messages)
         tools = listed(r.given(kwargs, "tools")) or listed(r.given(kwargs, "functions"))
         if tools:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from ...redaction import is_secret_key, remember_secrets, secret_values
@@ -278,15 +278,6 @@ def _text_or_parts(content: Any) -> Any:
     parts = content_parts(content)
     if all(p.get("type") == "text" for p in parts):
         return "".join(str(p.get("content", "")) for p in parts)
-    return parts
-
-
-def system_instructions(messages: Sequence[Any]) -> list[Part]:
-    """The text of the system and developer messages, as instruction parts."""
-    parts: list[Part] = []
-    for message in messages:
-        if get(message, "role") in ("system", "developer"):
-            parts.extend(content_parts(get(message, "content")))
     return parts
 
 
