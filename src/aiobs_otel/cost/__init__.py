@@ -24,11 +24,12 @@ from ._llmops import calculate_cost
 from ._model import Cost
 from ._overrides import PRICES_FILE_ENV
 from ._pricing import preload_prices, price_call, reload_prices, set_price_overrides
-from ._totals import cost_totals
+from ._totals import CostTotals, cost_totals
 
 __all__ = [
     "PRICES_FILE_ENV",
     "Cost",
+    "CostTotals",
     "calculate_cost",
     "cost_attributes",
     "cost_event_field",

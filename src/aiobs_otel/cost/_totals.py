@@ -36,6 +36,33 @@ class _Sum:
         return {"amount": amount, "priced_calls": self.priced, "unpriced_calls": self.unpriced}
 
 
+class CostTotals:
+    """The totals, filled one event at a time (a streamed export keeps no events)."""
+
+    def __init__(self) -> None:
+        self.total = _Sum()
+        self.by_session: dict[str, _Sum] = {}
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        if "cost" not in event:
+            return  # a plain function event: not a call
+        cost = event["cost"]
+        cost = cost if isinstance(cost, Mapping) else None
+        self.total.add(cost)
+        session_id = event.get("session_id")
+        if isinstance(session_id, str):
+            self.by_session.setdefault(session_id, _Sum()).add(cost)
+
+    def as_dict(self, sessions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        labels_of = {str(s.get("id")): _user_labels(s.get("labels")) for s in sessions}
+        return {
+            "total": self.total.as_dict(),
+            "by_session": {sid: s.as_dict() for sid, s in sorted(self.by_session.items())},
+            "by_label_set": _by_label_set(self.by_session, labels_of),
+            "by_label": _by_label(self.by_session, labels_of),
+        }
+
+
 def cost_totals(
     events: Iterable[Mapping[str, Any]], sessions: Iterable[Mapping[str, Any]]
 ) -> dict[str, Any]:
@@ -45,24 +72,10 @@ def cost_totals(
     ``by_label_set`` is a list of ``{"labels": {...}, "session_ids": [...], ...}``
     (sessions with the same user labels together); ``by_label`` maps each label
     key to its values' entries (``by_label["team"]["ml"]``)."""
-    labels_of = {str(s.get("id")): _user_labels(s.get("labels")) for s in sessions}
-    total = _Sum()
-    by_session: dict[str, _Sum] = {}
+    totals = CostTotals()
     for event in events:
-        if "cost" not in event:
-            continue
-        cost = event["cost"]
-        cost = cost if isinstance(cost, Mapping) else None
-        total.add(cost)
-        session_id = event.get("session_id")
-        if isinstance(session_id, str):
-            by_session.setdefault(session_id, _Sum()).add(cost)
-    return {
-        "total": total.as_dict(),
-        "by_session": {sid: s.as_dict() for sid, s in sorted(by_session.items())},
-        "by_label_set": _by_label_set(by_session, labels_of),
-        "by_label": _by_label(by_session, labels_of),
-    }
+        totals.add(event)
+    return totals.as_dict(sessions)
 
 
 def _user_labels(labels: object) -> dict[str, str]:

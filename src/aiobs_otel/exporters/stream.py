@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import io
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, Any
 
-from ..cost import cost_totals
+from ..cost import CostTotals
 from .conversion import ErrorHook, ExportIndex
 from .encoding import json_bytes
 
@@ -85,7 +85,7 @@ def write_export(
     same: Transform = transform or (lambda value: value)
     out = _Output(handle)
     nodes: list[_Node] = []
-    costs: list[Mapping[str, Any]] = []
+    costs = CostTotals()  # summed as events pass: none is kept
     out.write(b'{"sessions": ' + _encoded(same(sessions)))
     for key, functions in ((b"events", False), (b"function_events", True)):
         out.write(b', "' + key + b'": [')
@@ -102,7 +102,7 @@ def write_export(
         (b"enh_prompt_traces", traces or None),
         (b"generated_at", generated_at),
         (b"version", 1),
-        (b"cost_totals", same(cost_totals(costs, sessions))),
+        (b"cost_totals", same(costs.as_dict(sessions))),
         (b"evaluations", same(index.orphan_evaluations)),
         (b"trace_links", same(index.trace_links)),
     ]
@@ -113,15 +113,14 @@ def write_export(
 
 
 def _write_events(out: _Output, index: ExportIndex, functions: bool, nodes: list[_Node],
-                  costs: list[Mapping[str, Any]], on_error: ErrorHook | None,
+                  costs: CostTotals, on_error: ErrorHook | None,
                   transform: Transform) -> None:  # fmt: skip
     first = True
     for record in index.records:
         if bool(record.is_function) != functions or not index.takes_part(record):
             continue
         for event in index.events_for(record, on_error):
-            if "cost" in event:  # the totals are of the recorded values, as in the document
-                costs.append({"cost": event["cost"], "session_id": event.get("session_id")})
+            costs.add(event)  # the totals are of the recorded values, as in the document
             data = _encoded(transform(event))
             if not first:
                 out.write(b", ")
