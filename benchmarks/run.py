@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/run.py            # full run (5 to 10 minutes on 2 cores)
+    .venv/bin/python benchmarks/run.py            # full run (about 17 minutes on 2 cores)
     .venv/bin/python benchmarks/run.py --quick    # smoke run (under ~30 s)
     .venv/bin/python benchmarks/run.py --write    # also update BENCHMARKS.md
     .venv/bin/python benchmarks/run.py --profile chat   # where the instrumented time goes
